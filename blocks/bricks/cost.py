@@ -1,0 +1,195 @@
+"""Cost bricks."""
+from pytensor import tensor
+from pytensor.scalar.basic import Identity as ScalarIdentity
+from pytensor.tensor.elemwise import Elemwise
+from pytensor.tensor.special import log_softmax, Softmax as SoftmaxOp
+
+import pytensor
+from blocks.bricks.base import application, Brick
+from blocks.bricks.simple import select_classes
+
+
+def _strip_copies(variable):
+    """Follow the identity copies that brick annotations insert."""
+    while (variable.owner is not None and
+           isinstance(variable.owner.op, Elemwise) and
+           isinstance(variable.owner.op.scalar_op, ScalarIdentity)):
+        variable = variable.owner.inputs[0]
+    return variable
+
+
+def _stable_log(probabilities):
+    """``log(probabilities)``, computed from the logits when the probabilities are a softmax.
+
+    PyTensor's fast-compiling modes skip the rewrites that turn
+    ``log(softmax(x))`` into ``log_softmax(x)``, so the cost bricks do it
+    themselves to stay finite for confident predictions in every mode.
+
+    """
+    source = _strip_copies(probabilities)
+    if (source.owner is not None and isinstance(source.owner.op, SoftmaxOp)
+            and source.owner.op.axis in (-1, source.ndim - 1)):
+        return log_softmax(source.owner.inputs[0], axis=-1)
+    return tensor.log(probabilities)
+
+
+def _logits_of_sigmoid(probabilities):
+    """Return ``x`` if ``probabilities`` is ``sigmoid(x)``, else ``None``."""
+    source = _strip_copies(probabilities)
+    if (source.owner is not None and isinstance(source.owner.op, Elemwise)
+            and isinstance(source.owner.op.scalar_op,
+                           type(tensor.sigmoid(tensor.scalar()).owner.op
+                                .scalar_op))):
+        return source.owner.inputs[0]
+    return None
+
+
+class Cost(Brick):
+    """A brick whose ``apply`` returns a scalar cost."""
+    @application
+    def apply(self, *args, **kwargs):
+        raise NotImplementedError
+
+
+class CostMatrix(Cost):
+    """Base class for costs which can be calculated element-wise.
+
+    Assumes that the data has format (batch, features).
+
+    """
+    @application(outputs=["cost"])
+    def apply(self, *args, **kwargs):
+        return self.cost_matrix(*args, **kwargs).sum(axis=1).mean()
+
+    @application
+    def cost_matrix(self, *args, **kwargs):
+        raise NotImplementedError
+
+
+class BinaryCrossEntropy(CostMatrix):
+    """Binary cross-entropy of targets `y` and probabilities `y_hat`.
+
+    When `y_hat` is the output of a :class:`~blocks.bricks.Logistic`, the
+    cost is computed from its input with softplus, which stays finite for
+    saturated units.
+
+    Examples
+    --------
+    >>> x, t = tensor.matrix('x'), tensor.matrix('t')
+    >>> cost = BinaryCrossEntropy().apply(t, tensor.sigmoid(x))
+    >>> round(float(cost.eval({x: [[0., 0.]], t: [[1., 0.]]})), 4)
+    1.3863
+
+    """
+    @application
+    def cost_matrix(self, y, y_hat):
+        logits = _logits_of_sigmoid(y_hat)
+        if logits is not None:
+            return (y * tensor.softplus(-logits) +
+                    (1 - y) * tensor.softplus(logits))
+        return -(y * tensor.log(y_hat) + (1 - y) * tensor.log1p(-y_hat))
+
+
+class AbsoluteError(CostMatrix):
+    """Absolute error ``|y - y_hat|``, summed over features, averaged over the batch.
+
+    >>> y, y_hat = tensor.matrix('y'), tensor.matrix('y_hat')
+    >>> float(AbsoluteError().apply(y, y_hat).eval({y: [[1., 2.]], y_hat: [[0., 0.]]}))
+    3.0
+
+    """
+    @application
+    def cost_matrix(self, y, y_hat):
+        return abs(y - y_hat)
+
+
+class SquaredError(CostMatrix):
+    """Squared error ``(y - y_hat)^2``, summed over features, averaged over the batch.
+
+    >>> y, y_hat = tensor.matrix('y'), tensor.matrix('y_hat')
+    >>> float(SquaredError().apply(y, y_hat).eval({y: [[1., 2.]], y_hat: [[0., 0.]]}))
+    5.0
+
+    """
+    @application
+    def cost_matrix(self, y, y_hat):
+        return tensor.sqr(y - y_hat)
+
+
+class CategoricalCrossEntropy(Cost):
+    """Mean cross-entropy of class labels `y` and predicted probabilities `y_hat`.
+
+    `y` is a vector of integer labels, or a matrix with a distribution per
+    row. When `y_hat` is the output of a :class:`~blocks.bricks.Softmax`,
+    the log-probabilities are computed from the softmax's input
+    (``log_softmax``), which is stable in every compile mode.
+
+    Examples
+    --------
+    >>> x, y = tensor.matrix('x'), tensor.lvector('y')
+    >>> from pytensor.tensor.special import softmax
+    >>> cost = CategoricalCrossEntropy().apply(y, softmax(x, axis=-1))
+    >>> round(float(cost.eval({x: [[0., 0.]], y: [1]})), 4)
+    0.6931
+
+    """
+    @application(outputs=["cost"])
+    def apply(self, y, y_hat):
+        log_probabilities = _stable_log(y_hat)
+        if y.ndim == y_hat.ndim - 1:
+            return -select_classes(log_probabilities, y).mean()
+        if y.ndim == y_hat.ndim:
+            return -(y * log_probabilities).sum(axis=-1).mean()
+        raise TypeError("rank mismatch between y ({} dimensions) and y_hat "
+                        "({} dimensions): y holds labels (one dimension "
+                        "less) or distributions (as many)".format(
+                            y.ndim, y_hat.ndim))
+
+
+class MisclassificationRate(Cost):
+    """Calculates the misclassification rate for a mini-batch.
+
+    Parameters
+    ----------
+    top_k : int, optional
+        If the ground truth class is within the `top_k` highest
+        responses for a given example, the model is considered
+        to have predicted correctly. Default: 1.
+
+    Notes
+    -----
+    Ties for `top_k`-th place are broken pessimistically, i.e.
+    in the (in practice, rare) case that there is a tie for `top_k`-th
+    highest output for a given example, it is considered an incorrect
+    prediction.
+
+    Examples
+    --------
+    >>> y, y_hat = tensor.lvector('y'), tensor.matrix('y_hat')
+    >>> rate = MisclassificationRate().apply(y, y_hat)
+    >>> float(rate.eval({y: [0, 1], y_hat: [[.9, .1], [.8, .2]]}))
+    0.5
+
+    """
+    def __init__(self, top_k=1, **kwargs):
+        if not isinstance(top_k, int) or top_k < 1:
+            raise ValueError("top_k must be a positive integer, got "
+                             "{!r}".format(top_k))
+        self.top_k = top_k
+        super().__init__(**kwargs)
+
+    @application(outputs=["error_rate"])
+    def apply(self, y, y_hat):
+        if self.top_k == 1:
+            mistakes = tensor.neq(y, y_hat.argmax(axis=1))
+        else:
+            truth_score = select_classes(y_hat, y)
+            # Greater than _or equal_: the model must have its guess in the
+            # top k, and cannot extend its effective "list of predictions"
+            # by tying lots of things for k-th place.
+            higher_scoring = tensor.ge(y_hat, truth_score[:, None])
+            # Because we used greater-than-or-equal we have to correct for
+            # counting the true label.
+            num_higher = higher_scoring.sum(axis=1) - 1
+            mistakes = tensor.ge(num_higher, self.top_k)
+        return mistakes.mean(dtype=pytensor.config.floatX)
