@@ -1,0 +1,324 @@
+"""The annotated computation graph."""
+import warnings
+from collections import OrderedDict
+from itertools import chain
+
+from pytensor.compile import SharedVariable
+from pytensor.graph.basic import Variable
+from pytensor.graph.replace import clone_replace
+from pytensor.graph.traversal import graph_inputs, io_toposort
+from pytensor.scan.op import Scan
+from toolz import unique
+
+from blocks.roles import has_roles, AUXILIARY, PARAMETER
+from blocks.utils import (compile_function, dict_union, is_graph_input,
+                          is_shared_variable, shared_like)
+
+
+class ComputationGraph:
+    r"""Encapsulates a managed PyTensor computation graph.
+
+    This implies that it not only contains the variables required to
+    compute the given outputs, but also all the auxiliary variables and
+    updates that were attached to these variables through the annotation
+    system.
+
+    All variables are presented in topologically sorted order according to
+    the apply nodes that they are an input to.
+
+    Parameters
+    ----------
+    outputs : (list of) :class:`~pytensor.tensor.TensorVariable`
+        The output(s) of the computation graph.
+
+    Attributes
+    ----------
+    inputs : list of :class:`~pytensor.tensor.TensorVariable`
+        The inputs of the computation graph. This does not include shared
+        variables and constants.
+    shared_variables : list of :class:`~pytensor.compile.SharedVariable`
+        All the shared variables in the graph.
+    parameters : list of :class:`~pytensor.compile.SharedVariable`
+        All the shared variables which have the :const:`.PARAMETER` role.
+    outputs : list of :class:`~pytensor.tensor.TensorVariable`
+        The outputs of the computations graph (as passed to the
+        constructor).
+    auxiliary_variables : list of :class:`~pytensor.tensor.TensorVariable`
+        All variables which have the :const:`.AUXILIARY` role.
+    intermediary_variables : list of :class:`~pytensor.tensor.TensorVariable`
+        Any variable that is not part of :attr:`inputs` or :attr:`outputs`.
+    variables : list of :class:`~pytensor.tensor.TensorVariable`
+        All variables (including auxiliary) in the managed graph.
+    scans : list of :class:`~pytensor.scan.op.Scan`
+        All Scan ops used in this computation graph.
+    scan_variables : list of :class:`~pytensor.tensor.TensorVariable`
+        All variables of the inner graphs of Scan ops.
+    updates : :class:`~pytensor.tensor.TensorSharedVariable` updates
+        All the updates found attached to the annotations.
+
+    """
+    def __init__(self, outputs):
+        if isinstance(outputs, Variable):
+            outputs = [outputs]
+        outputs = list(outputs)
+        not_variables = [output for output in outputs
+                         if not isinstance(output, Variable)]
+        if not_variables:
+            raise TypeError("the outputs of a ComputationGraph must be "
+                            "PyTensor variables, got {}".format(
+                                not_variables))
+        self.outputs = outputs
+        self._get_variables()
+        self._has_inputs = {}
+
+    def __iter__(self):
+        return iter(self.variables)
+
+    @property
+    def inputs(self):
+        """Inputs to the graph, excluding constants and shared variables."""
+        return [var for var in self.variables if is_graph_input(var)]
+
+    @property
+    def intermediary_variables(self):
+        return [var for var in self.variables if
+                var not in self.inputs and
+                var not in self.outputs]
+
+    @property
+    def shared_variables(self):
+        return [var for var in self.variables if is_shared_variable(var)]
+
+    @property
+    def parameters(self):
+        return [var for var in self.shared_variables
+                if has_roles(var, [PARAMETER])]
+
+    @property
+    def auxiliary_variables(self):
+        return [var for var in self.variables if has_roles(var, [AUXILIARY])]
+
+    @property
+    def scan_variables(self):
+        """Variables of Scan ops."""
+        return list(chain(*[g.variables for g in self._scan_graphs]))
+
+    def _get_variables(self):
+        """Collect variables, updates and auxiliary variables.
+
+        In addition collects all :class:`~pytensor.scan.op.Scan` ops and
+        recurses in the respective inner PyTensor graphs.
+
+        """
+        updates = OrderedDict()
+
+        shared_outputs = [o for o in self.outputs if is_shared_variable(o)]
+        usual_outputs = [o for o in self.outputs if not is_shared_variable(o)]
+        variables = shared_outputs
+        self.sorted_apply_nodes = []
+        self.scans = []
+        self._scan_graphs = []
+
+        if usual_outputs:
+            # Sort apply nodes topologically, get variables and remove
+            # duplicates
+            inputs = list(graph_inputs(self.outputs))
+            self.sorted_apply_nodes = io_toposort(inputs, usual_outputs)
+            self.scans = list(unique([node.op for node in
+                                      self.sorted_apply_nodes
+                                      if isinstance(node.op, Scan)],
+                                     key=id))
+            self._scan_graphs = [ComputationGraph(scan.inner_outputs)
+                                 for scan in self.scans]
+
+            seen = set()
+            main_vars = (
+                [var for var in chain(*[apply_node.inputs for apply_node
+                                        in self.sorted_apply_nodes])
+                 if not (var in seen or seen.add(var))] +
+                [var for var in self.outputs if var not in seen])
+
+            # While preserving order add auxiliary variables, and collect
+            # updates
+            seen = set()
+            # Intermediate variables could be auxiliary
+            seen_avs = set(main_vars)
+            variables = []
+            for var in main_vars:
+                variables.append(var)
+                for annotation in getattr(var.tag, 'annotations', []):
+                    if annotation not in seen:
+                        seen.add(annotation)
+                        new_avs = [
+                            av for av in annotation.auxiliary_variables
+                            if not (av in seen_avs or seen_avs.add(av))]
+                        variables.extend(new_avs)
+                        updates = dict_union(updates, annotation.updates)
+
+        self.variables = variables
+        self.updates = updates
+
+    def dict_of_inputs(self):
+        """Return a mapping from an input name to the input."""
+        return {var.name: var for var in self.inputs}
+
+    def replace(self, replacements):
+        """Replace certain variables in the computation graph.
+
+        Parameters
+        ----------
+        replacements : dict
+            The mapping from variables to be replaced to the corresponding
+            substitutes.
+
+        Examples
+        --------
+        >>> import pytensor
+        >>> from pytensor import tensor, function
+        >>> x = tensor.scalar('x')
+        >>> y = x + 2
+        >>> z = y + 3
+        >>> a = z + 5
+
+        Let's suppose we have dependent replacements like
+
+        >>> replacements = {y: x * 2, z: y * 3}
+        >>> cg = ComputationGraph([a])
+        >>> pytensor.pprint(a)  # doctest: +NORMALIZE_WHITESPACE
+        '(((x + 2) + 3) + 5)'
+        >>> cg_new = cg.replace(replacements)
+        >>> pytensor.pprint(
+        ...     cg_new.outputs[0])  # doctest: +NORMALIZE_WHITESPACE
+        '(((x * 2) * 3) + 5)'
+
+        First two sums turned into multiplications
+
+        >>> float(function(cg_new.inputs, cg_new.outputs)(3.)[0])
+        23.0
+
+        """
+        # Due to PyTensor specifics we have to make one replacement in time
+        replacements = OrderedDict(replacements)
+
+        outputs_cur = self.outputs
+
+        # `replacements` with previous replacements applied. We have to track
+        # variables in the new graph corresponding to original replacements.
+        replacement_keys_cur = []
+        replacement_vals_cur = []
+        # Sort `replacements` in topological order
+        # variables in self.variables are in topological order
+        remaining_replacements = replacements.copy()
+        for variable in self.variables:
+            if variable in replacements:
+                if has_roles(variable, [AUXILIARY]):
+                    warnings.warn(
+                        "replace method was asked to replace a variable ({}) "
+                        "that is an auxiliary variable.".format(variable))
+                replacement_keys_cur.append(variable)
+                # self.variables should not contain duplicates,
+                # otherwise pop() may fail.
+                replacement_vals_cur.append(
+                    remaining_replacements.pop(variable))
+
+        # if remaining_replacements is not empty
+        if remaining_replacements:
+            warnings.warn(
+                "replace method was asked to replace a variable(s) ({}) "
+                "that is not a part of the computational "
+                "graph.".format(list(remaining_replacements.keys())))
+
+        # Replace step-by-step in topological order
+        while replacement_keys_cur:
+            replace_what = replacement_keys_cur[0]
+            replace_by = replacement_vals_cur[0]
+            # We also want to make changes in future replacements
+            outputs_new = clone_replace(
+                outputs_cur + replacement_keys_cur[1:] +
+                replacement_vals_cur[1:],
+                replace={replace_what: replace_by})
+            # Reconstruct outputs, keys, and values
+            outputs_cur = outputs_new[:len(outputs_cur)]
+            replacement_keys_cur = outputs_new[len(outputs_cur):
+                                               len(outputs_cur) +
+                                               len(replacement_keys_cur) - 1]
+            replacement_vals_cur = outputs_new[len(outputs_cur) +
+                                               len(replacement_keys_cur):]
+
+        return ComputationGraph(outputs_cur)
+
+    def get_theano_function(self, additional_updates=None, **kwargs):
+        r"""Create PyTensor function from the graph contained.
+
+        Parameters
+        ----------
+        \*\*kwargs : dict
+            Keyword arguments to :func:`pytensor.function` (``mode`` among
+            them, which otherwise comes from ``config.compile_mode``).
+            Useful for specifying compilation modes or profiling.
+
+        """
+        updates = self.updates
+        if additional_updates:
+            updates = dict_union(updates, OrderedDict(additional_updates))
+        return compile_function(self.inputs, self.outputs, updates=updates,
+                                **kwargs)
+
+    def get_snapshot(self, data):
+        """Evaluate all role-carrying PyTensor variables on given data.
+
+        Parameters
+        ----------
+        data : dict of (data source, data) pairs
+            Data for input variables. The sources should match with the
+            names of the input variables.
+
+        Returns
+        -------
+        Dictionary of (variable, variable value on given data) pairs.
+
+        """
+        role_variables = [var for var in self.variables
+                          if hasattr(var.tag, "roles") and
+                          not is_shared_variable(var)]
+        value_holders = [shared_like(var) for var in role_variables]
+        function = self.get_theano_function(
+            list(zip(value_holders, role_variables)))
+        function(*(data[input_.name] for input_ in self.inputs))
+        return OrderedDict([(var, value_holder.get_value(borrow=True))
+                            for var, value_holder in zip(role_variables,
+                                                         value_holders)])
+
+    def has_inputs(self, variable):
+        """Check if a variable depends on input variables.
+
+        Returns
+        -------
+        bool
+            ``True`` if the given variable depends on input variables,
+            ``False`` otherwise.
+
+        """
+        # Iterative depth-first search: deep graphs (long unrolled
+        # recurrences) would overflow Python's recursion limit.
+        stack = [variable]
+        while stack:
+            current = stack[-1]
+            if current in self._has_inputs:
+                stack.pop()
+                continue
+            if is_graph_input(current):
+                self._has_inputs[current] = True
+                stack.pop()
+                continue
+            owner = getattr(current, 'owner', None)
+            dependencies = owner.inputs if owner is not None else []
+            pending = [dependency for dependency in dependencies
+                       if dependency not in self._has_inputs]
+            if pending:
+                stack.extend(pending)
+                continue
+            self._has_inputs[current] = any(
+                self._has_inputs[dependency] for dependency in dependencies)
+            stack.pop()
+        return self._has_inputs[variable]
