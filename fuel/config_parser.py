@@ -33,11 +33,10 @@ Examples
 >>> from fuel import config
 >>> config.default_seed
 1
->>> import os
->>> os.environ['FUEL_DATA_PATH'] = os.pathsep.join(['/data/a', '/data/b'])
->>> config.data_path
+>>> isinstance(config.data_path, list)
+True
+>>> multiple_paths_parser(os.pathsep.join(['/data/a', '/data/b']))
 ['/data/a', '/data/b']
->>> del os.environ['FUEL_DATA_PATH']
 
 """
 import os

@@ -18,7 +18,7 @@ Examples
 3
 """
 import math
-from collections.abc import Iterable, Sized
+from collections.abc import Iterable
 
 import numpy
 
@@ -243,7 +243,7 @@ class ShuffledScheme(BatchScheme):
     --------
     >>> scheme = ShuffledScheme(6, batch_size=4, rng=2)
     >>> list(scheme.get_request_iterator())
-    [[4, 1, 2, 3], [0, 5]]
+    [[4, 1, 3, 2], [5, 0]]
     """
     def __init__(self, examples, batch_size, rng=None, sorted_indices=False):
         super().__init__(examples, batch_size)

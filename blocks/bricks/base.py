@@ -255,6 +255,7 @@ class Application:
     def apply(self, bound_application, *args, **kwargs):
         as_dict = kwargs.pop('as_dict', False)
         as_list = kwargs.pop('as_list', False)
+        call_id = kwargs.pop('call_id', None)
         if as_list and as_dict:
             raise ValueError("as_list and as_dict cannot both be true")
 
@@ -265,6 +266,7 @@ class Application:
 
         # Construct the ApplicationCall, used to store data in for this call
         call = ApplicationCall(bound_application)
+        call.metadata['call_id'] = call_id
         args = list(args)
         if 'application' in args_names:
             args.insert(args_names.index('application'), bound_application)

@@ -28,9 +28,17 @@ def _stable_log(probabilities):
     """
     source = _strip_copies(probabilities)
     if (source.owner is not None and isinstance(source.owner.op, SoftmaxOp)
-            and source.owner.op.axis in (-1, source.ndim - 1)):
+            and _normalizes_last_axis(source.owner.op.axis, source.ndim)):
         return log_softmax(source.owner.inputs[0], axis=-1)
     return tensor.log(probabilities)
+
+
+def _normalizes_last_axis(axis, ndim):
+    """Whether a ``Softmax`` op's `axis` (int, tuple or None) is the last."""
+    if axis is None:
+        return ndim == 1
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    return tuple(int(a) % ndim for a in axes) == (ndim - 1,)
 
 
 def _logits_of_sigmoid(probabilities):

@@ -14,18 +14,17 @@ UNINITIALIZED = (
 class RNGMixin:
     """Mixin for initialization random number generators.
 
-    A brick gets a :class:`numpy.random.RandomState` seeded with
-    :attr:`seed`; the seed is drawn from :attr:`seed_rng`, itself seeded
-    with ``config.default_seed``, when none was given.
+    A brick's :attr:`rng` is a :class:`numpy.random.RandomState` seeded
+    with :attr:`seed`, which defaults to ``config.default_seed``: two bricks
+    configured alike are initialized alike, and a script gives the same
+    parameters on every run. Parents push their ``rng`` to their children
+    (see :class:`Initializable`), so the layers of one model differ.
 
     """
-    seed_rng = numpy.random.RandomState(config.default_seed)
-
     @property
     def seed(self):
-        if getattr(self, '_seed', None) is not None:
-            return self._seed
-        self._seed = self.seed_rng.randint(numpy.iinfo(numpy.int32).max)
+        if getattr(self, '_seed', None) is None:
+            self._seed = config.default_seed
         return self._seed
 
     @seed.setter
@@ -36,9 +35,8 @@ class RNGMixin:
 
     @property
     def rng(self):
-        if getattr(self, '_rng', None) is not None:
-            return self._rng
-        self._rng = numpy.random.RandomState(self.seed)
+        if getattr(self, '_rng', None) is None:
+            self._rng = numpy.random.RandomState(self.seed)
         return self._rng
 
     @rng.setter

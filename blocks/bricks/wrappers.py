@@ -102,10 +102,12 @@ class WithExtraDims(BrickWrapper):
             outputs = wrapped.__get__(self, None)(**reshaped_inputs)
             if not extra_ndim:
                 return outputs
-            leading_shape = inputs[application.inputs[0]].shape[:extra_ndim]
+            # All inputs share the extra dimensions; take them from one
+            extra_dims = next(iter(inputs.values())).shape[:extra_ndim]
             reshaped_outputs = []
             for output in pack(outputs):
-                new_shape = tensor.concatenate([leading_shape,
+                first_dim = output.shape[0] // tensor.prod(extra_dims)
+                new_shape = tensor.concatenate([extra_dims, first_dim[None],
                                                 output.shape[1:]])
                 reshaped_outputs.append(output.reshape(
                     new_shape, ndim=output.ndim + extra_ndim))

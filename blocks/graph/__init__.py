@@ -1,5 +1,8 @@
 """Annotated computation graphs and the transformations applied to them."""
 from blocks.graph.annotations import add_annotation, Annotation
 from blocks.graph.base import ComputationGraph
+from blocks.graph.transforms import (apply_dropout, apply_noise,
+                                     collect_parameters)
 
-__all__ = ['add_annotation', 'Annotation', 'ComputationGraph']
+__all__ = ['add_annotation', 'Annotation', 'ComputationGraph',
+           'apply_dropout', 'apply_noise', 'collect_parameters']

@@ -3,7 +3,6 @@ import warnings
 from collections import OrderedDict
 from itertools import chain
 
-from pytensor.compile import SharedVariable
 from pytensor.graph.basic import Variable
 from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import graph_inputs, io_toposort
@@ -53,8 +52,24 @@ class ComputationGraph:
         All Scan ops used in this computation graph.
     scan_variables : list of :class:`~pytensor.tensor.TensorVariable`
         All variables of the inner graphs of Scan ops.
-    updates : :class:`~pytensor.tensor.TensorSharedVariable` updates
-        All the updates found attached to the annotations.
+    updates : :class:`~collections.OrderedDict`
+        All the updates (shared variable to its new value) found attached
+        to the annotations: those of application calls
+        (``application_call.updates``) and of other annotations.
+
+    Examples
+    --------
+    >>> from pytensor import tensor
+    >>> from blocks.bricks import Linear
+    >>> x = tensor.matrix('x')
+    >>> linear = Linear(3, 2)
+    >>> cg = ComputationGraph(linear.apply(x))
+    >>> cg.inputs, cg.outputs
+    ([x], [linear_apply_output])
+    >>> sorted(parameter.name for parameter in cg.parameters)
+    ['W', 'b']
+    >>> cg.auxiliary_variables
+    [W_norm, b_norm]
 
     """
     def __init__(self, outputs):
@@ -81,9 +96,9 @@ class ComputationGraph:
 
     @property
     def intermediary_variables(self):
-        return [var for var in self.variables if
-                var not in self.inputs and
-                var not in self.outputs]
+        """Variables that are neither inputs nor outputs of the graph."""
+        excluded = set(self.inputs) | set(self.outputs)
+        return [var for var in self.variables if var not in excluded]
 
     @property
     def shared_variables(self):
@@ -100,8 +115,9 @@ class ComputationGraph:
 
     @property
     def scan_variables(self):
-        """Variables of Scan ops."""
-        return list(chain(*[g.variables for g in self._scan_graphs]))
+        """Variables of the inner graphs of Scan ops, nested ones included."""
+        return list(chain(*[g.variables + g.scan_variables
+                            for g in self._scan_graphs]))
 
     def _get_variables(self):
         """Collect variables, updates and auxiliary variables.
@@ -159,7 +175,14 @@ class ComputationGraph:
         self.updates = updates
 
     def dict_of_inputs(self):
-        """Return a mapping from an input name to the input."""
+        """Return a mapping from an input name to the input.
+
+        >>> from pytensor import tensor
+        >>> x, y = tensor.vector('x'), tensor.vector('y')
+        >>> ComputationGraph([x + y]).dict_of_inputs() == {'x': x, 'y': y}
+        True
+
+        """
         return {var.name: var for var in self.inputs}
 
     def replace(self, replacements):
@@ -184,10 +207,10 @@ class ComputationGraph:
 
         >>> replacements = {y: x * 2, z: y * 3}
         >>> cg = ComputationGraph([a])
-        >>> pytensor.pprint(a)  # doctest: +NORMALIZE_WHITESPACE
+        >>> pytensor.printing.pprint(a)  # doctest: +NORMALIZE_WHITESPACE
         '(((x + 2) + 3) + 5)'
         >>> cg_new = cg.replace(replacements)
-        >>> pytensor.pprint(
+        >>> pytensor.printing.pprint(
         ...     cg_new.outputs[0])  # doctest: +NORMALIZE_WHITESPACE
         '(((x * 2) * 3) + 5)'
 
@@ -250,12 +273,31 @@ class ComputationGraph:
     def get_theano_function(self, additional_updates=None, **kwargs):
         r"""Create PyTensor function from the graph contained.
 
+        The function takes the :attr:`inputs` in order, returns the
+        :attr:`outputs` and performs the :attr:`updates`. It is compiled by
+        :func:`blocks.utils.compile_function`, in the configured mode.
+
         Parameters
         ----------
+        additional_updates : list of pairs or dict, optional
+            Updates performed besides :attr:`updates`.
         \*\*kwargs : dict
             Keyword arguments to :func:`pytensor.function` (``mode`` among
             them, which otherwise comes from ``config.compile_mode``).
             Useful for specifying compilation modes or profiling.
+
+        Examples
+        --------
+        >>> from pytensor import tensor
+        >>> from blocks.utils import shared_floatx
+        >>> x = tensor.vector('x')
+        >>> calls = shared_floatx(0., name='calls')
+        >>> function = ComputationGraph([x.sum()]).get_theano_function(
+        ...     [(calls, calls + 1)])
+        >>> [float(output) for output in function([1., 2.])]
+        [3.0]
+        >>> float(calls.get_value())
+        1.0
 
         """
         updates = self.updates
@@ -277,7 +319,27 @@ class ComputationGraph:
         -------
         Dictionary of (variable, variable value on given data) pairs.
 
+        Raises
+        ------
+        ValueError
+            If `data` has no value for an input of the graph.
+
+        Examples
+        --------
+        >>> from pytensor import tensor
+        >>> from blocks.bricks import Tanh
+        >>> x = tensor.vector('x')
+        >>> cg = ComputationGraph(Tanh().apply(x))
+        >>> snapshot = cg.get_snapshot({'x': [0., 0.]})
+        >>> [(var.name, value.tolist()) for var, value in snapshot.items()]
+        [('tanh_apply_input_', [0.0, 0.0]), ('tanh_apply_output', [0.0, 0.0])]
+
         """
+        missing = [input_.name for input_ in self.inputs
+                   if input_.name not in data]
+        if missing:
+            raise ValueError("get_snapshot needs data for the inputs {}, got "
+                             "data for {}".format(missing, sorted(data)))
         role_variables = [var for var in self.variables
                           if hasattr(var.tag, "roles") and
                           not is_shared_variable(var)]
@@ -292,11 +354,25 @@ class ComputationGraph:
     def has_inputs(self, variable):
         """Check if a variable depends on input variables.
 
+        Parameters
+        ----------
+        variable : :class:`~pytensor.graph.basic.Variable`
+            A variable of this graph.
+
         Returns
         -------
         bool
             ``True`` if the given variable depends on input variables,
             ``False`` otherwise.
+
+        Examples
+        --------
+        >>> from pytensor import tensor
+        >>> from blocks.utils import shared_floatx
+        >>> x, W = tensor.vector('x'), shared_floatx([1., 2.])
+        >>> cg = ComputationGraph([x * W, 2 * W])
+        >>> cg.has_inputs(cg.outputs[0]), cg.has_inputs(cg.outputs[1])
+        (True, False)
 
         """
         # Iterative depth-first search: deep graphs (long unrolled

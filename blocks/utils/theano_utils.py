@@ -34,9 +34,9 @@ def shared_floatx_zeros_matching(shared_variable, name=None, **kwargs):
     if not is_shared_variable(shared_variable):
         raise ValueError('argument must be a shared variable, got {!r}'
                          .format(shared_variable))
-    return shared_floatx_zeros(shared_variable.get_value().shape,
-                               name=name, shape=shared_variable.type.shape,
-                               **kwargs)
+    return shared_floatx(numpy.zeros(shared_variable.get_value().shape),
+                         name=name, shape=shared_variable.type.shape,
+                         **kwargs)
 
 
 def shared_floatx_zeros(shape, **kwargs):
@@ -187,8 +187,16 @@ def named_copy(variable, new_name):
 
     Notes
     -----
-    The tag of the copy is a copy of the original's tag, so that roles and
-    annotations can be added to it without changing the original.
+    The copy is a new variable (an identity operation on the original)
+    with a fresh tag: roles and annotations can be added to it without
+    changing the original, and the original's are not carried over.
+
+    Examples
+    --------
+    >>> x = tensor.vector('x')
+    >>> y = named_copy(x, 'y')
+    >>> y.name, y.owner.inputs[0] is x
+    ('y', True)
 
     """
     result = variable.copy()

@@ -1,0 +1,13 @@
+"""Training algorithms: gradient descent and its composable step rules."""
+from blocks.algorithms.gradient_descent import (
+    GradientDescent, TrainingAlgorithm, UpdatesAlgorithm)
+from blocks.algorithms.step_rules import (
+    AdaDelta, AdaGrad, Adam, BasicMomentum, BasicRMSProp, CompositeRule,
+    Momentum, RemoveNotFinite, Restrict, RMSProp, Scale, StepClipping,
+    StepRule, VariableClipping)
+
+__all__ = ['TrainingAlgorithm', 'UpdatesAlgorithm', 'GradientDescent',
+           'StepRule', 'CompositeRule', 'Scale', 'BasicMomentum', 'Momentum',
+           'AdaDelta', 'BasicRMSProp', 'RMSProp', 'StepClipping',
+           'VariableClipping', 'AdaGrad', 'Adam', 'RemoveNotFinite',
+           'Restrict']

@@ -1,0 +1,475 @@
+"""How monitored quantities are aggregated over the batches of a data stream.
+
+A variable to monitor may carry an aggregation scheme in
+``variable.tag.aggregation_scheme``. The scheme makes an
+:class:`Aggregator`: shared variables (accumulators) with the updates that
+reset them and the updates that fold in one batch, plus the variable that
+reads the aggregated value out. A variable without a scheme is averaged
+over batches (:class:`Mean` of the variable and 1), or, when it does not
+depend on the data, read once (:class:`_DataIndependent`).
+
+Quantities computed in Python rather than in the graph (BLEU, for instance)
+are :class:`MonitoredQuantity` objects.
+
+"""
+import numbers
+from abc import ABC, abstractmethod
+
+import numpy
+import pytensor
+from pytensor import tensor
+from pytensor.graph.basic import Variable
+from pytensor.ifelse import ifelse
+
+
+def _as_variable(value):
+    """A tensor variable for `value`; Python numbers become floatX constants."""
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return tensor.constant(value, dtype=pytensor.config.floatX)
+    return tensor.as_tensor_variable(value)
+
+
+def _accumulator(variable, name, suffix):
+    """A shared variable to accumulate `variable` in (empty until filled).
+
+    Integer and boolean variables accumulate in ``int64``, so that sums do
+    not overflow.
+
+    """
+    dtype = variable.dtype
+    if dtype == 'bool' or dtype.startswith(('int', 'uint')):
+        dtype = 'int64'
+    name = '{}_{}'.format(name, suffix) if name else suffix
+    return pytensor.shared(numpy.zeros((0,) * variable.ndim, dtype=dtype),
+                           name=name)
+
+
+def _initialized_flag(name):
+    """A shared flag: has the accumulator received a batch since reset."""
+    name = '{}_initialized'.format(name) if name else 'initialized'
+    return pytensor.shared(numpy.asarray(0, dtype='int8'), name=name)
+
+
+class AggregationScheme(ABC):
+    """How to incrementally evaluate a PyTensor variable over batches.
+
+    An AggregationScheme allocates :class:`Aggregator` objects that can
+    incrementally compute the value of a variable over several batches.
+
+    Parameters
+    ----------
+    variable : :class:`~pytensor.tensor.TensorVariable`
+        The variable that holds the desired value on a single batch.
+
+    """
+    def __init__(self, variable):
+        self.variable = variable
+
+    @abstractmethod
+    def get_aggregator(self):
+        """Return a new :class:`Aggregator` for this scheme.
+
+        Each call creates new accumulators.
+
+        """
+
+
+class Aggregator:
+    """An incremental computation of a value over batches.
+
+    Parameters
+    ----------
+    aggregation_scheme : :class:`AggregationScheme`
+        The aggregation scheme that constructed this Aggregator.
+    initialization_updates : list of (shared variable, expression) pairs
+        Updates that reset the accumulators; run them before a new
+        aggregation starts.
+    accumulation_updates : list of (shared variable, expression) pairs
+        Updates that fold one batch into the accumulators; run them on
+        every batch.
+    readout_variable : :class:`~pytensor.tensor.TensorVariable`
+        The aggregated value, computed from the accumulators alone (it
+        needs no data).
+
+    """
+    def __init__(self, aggregation_scheme, initialization_updates=None,
+                 accumulation_updates=None, readout_variable=None):
+        self.aggregation_scheme = aggregation_scheme
+        self.readout_variable = readout_variable
+        self.initialization_updates = list(initialization_updates or [])
+        self.accumulation_updates = list(accumulation_updates or [])
+
+
+class Mean(AggregationScheme):
+    """Aggregation scheme which computes the mean.
+
+    The aggregated value is the sum of the numerators over all batches
+    divided by the sum of the denominators.
+
+    Parameters
+    ----------
+    numerator : :class:`~pytensor.tensor.TensorVariable`
+        The numerator of the mean on one batch (for instance the sum of
+        the per-example costs).
+    denominator : :class:`~pytensor.tensor.TensorVariable` or number
+        The denominator on one batch (for instance the number of
+        examples); ``1`` averages the numerator over batches.
+
+    Examples
+    --------
+    >>> from blocks.utils import compile_function
+    >>> x = tensor.vector('x')
+    >>> aggregator = Mean(x.sum(), x.shape[0]).get_aggregator()
+    >>> reset = compile_function([], [],
+    ...                          updates=aggregator.initialization_updates)
+    >>> accumulate = compile_function(
+    ...     [x], [], updates=aggregator.accumulation_updates)
+    >>> _ = reset()
+    >>> for batch in ([1., 2.], [3., 4., 5., 6.]):
+    ...     _ = accumulate(numpy.asarray(batch, dtype=x.dtype))
+    >>> float(aggregator.readout_variable.eval())
+    3.5
+
+    """
+    def __init__(self, numerator, denominator):
+        super().__init__(None)
+        self.numerator = numerator
+        self.denominator = denominator
+
+    def get_aggregator(self):
+        numerator = _as_variable(self.numerator)
+        denominator = _as_variable(self.denominator)
+        name = getattr(self.numerator, 'name', None)
+        initialized = _initialized_flag(name)
+        numerator_acc = _accumulator(numerator, name, 'numerator')
+        denominator_acc = _accumulator(denominator, name, 'denominator')
+        numerator = tensor.cast(numerator, numerator_acc.dtype)
+        denominator = tensor.cast(denominator, denominator_acc.dtype)
+        initialization_updates = [
+            (numerator_acc, tensor.zeros_like(numerator_acc)),
+            (denominator_acc, tensor.zeros_like(denominator_acc)),
+            (initialized, tensor.zeros_like(initialized))]
+        accumulation_updates = [
+            (numerator_acc,
+             ifelse(initialized, numerator_acc + numerator, numerator)),
+            (denominator_acc,
+             ifelse(initialized, denominator_acc + denominator,
+                    denominator)),
+            (initialized, tensor.ones_like(initialized))]
+        return Aggregator(aggregation_scheme=self,
+                          initialization_updates=initialization_updates,
+                          accumulation_updates=accumulation_updates,
+                          readout_variable=numerator_acc / denominator_acc)
+
+
+def mean(numerator, denominator=1.):
+    """Mean of quantity (numerator) over a number (denominator) values.
+
+    Returns ``numerator / denominator`` (its value on one batch), tagged
+    with the :class:`Mean` aggregation scheme: monitored over several
+    batches, its value is the sum of the numerators divided by the sum of
+    the denominators, so ``mean(costs.sum(), costs.shape[0])`` weighs
+    every example alike whatever the batch sizes.
+
+    Parameters
+    ----------
+    numerator : :class:`~pytensor.tensor.TensorVariable`
+        Its name becomes the name of the result.
+    denominator : :class:`~pytensor.tensor.TensorVariable` or number
+
+    Examples
+    --------
+    >>> costs = tensor.vector('costs')
+    >>> cost = mean(costs.sum(), costs.shape[0])
+    >>> cost.name, type(cost.tag.aggregation_scheme).__name__
+    (None, 'Mean')
+    >>> errors = tensor.vector('errors')
+    >>> mean(errors.sum(), 4).eval({errors: [1., 1., 0., 0.]}).tolist()
+    0.5
+
+    """
+    numerator = tensor.as_tensor_variable(numerator)
+    variable = numerator / denominator
+    variable.tag.aggregation_scheme = Mean(numerator, denominator)
+    variable.name = numerator.name
+    return variable
+
+
+class _DataIndependent(AggregationScheme):
+    """Dummy aggregation scheme for values that don't depend on data.
+
+    The readout is the variable itself, evaluated when the aggregated
+    value is read.
+
+    """
+    def get_aggregator(self):
+        return Aggregator(aggregation_scheme=self,
+                          initialization_updates=[],
+                          accumulation_updates=[],
+                          readout_variable=self.variable)
+
+
+class TakeLast(AggregationScheme):
+    """Aggregation scheme which remembers only the last value.
+
+    Examples
+    --------
+    >>> from blocks.utils import compile_function
+    >>> x = tensor.vector('x')
+    >>> aggregator = TakeLast(x.max()).get_aggregator()
+    >>> accumulate = compile_function(
+    ...     [x], [], updates=aggregator.accumulation_updates)
+    >>> for batch in ([1., 7.], [3., 4.]):
+    ...     _ = accumulate(numpy.asarray(batch, dtype=x.dtype))
+    >>> aggregator.readout_variable.get_value().tolist()
+    4.0
+
+    """
+    def get_aggregator(self):
+        variable = tensor.as_tensor_variable(self.variable)
+        storage = pytensor.shared(
+            numpy.zeros((0,) * variable.ndim, dtype=variable.dtype),
+            name='{}_last'.format(variable.name) if variable.name else None)
+        return Aggregator(
+            aggregation_scheme=self,
+            initialization_updates=[(storage, tensor.zeros_like(storage))],
+            accumulation_updates=[(storage, variable)],
+            readout_variable=storage)
+
+
+class _Extremum(AggregationScheme):
+    """Keep the elementwise extremum of the batch values seen so far.
+
+    Until the first batch the accumulator holds nothing, so the first
+    batch's value is taken as it is, rather than compared with an initial
+    value that could be smaller (or larger) than every value.
+
+    """
+    extremum = None
+    suffix = None
+
+    def get_aggregator(self):
+        variable = tensor.as_tensor_variable(self.variable)
+        name = variable.name
+        initialized = _initialized_flag(name)
+        storage = pytensor.shared(
+            numpy.zeros((0,) * variable.ndim, dtype=variable.dtype),
+            name='{}_{}'.format(name, self.suffix) if name else self.suffix)
+        initialization_updates = [
+            (storage, tensor.zeros_like(storage)),
+            (initialized, tensor.zeros_like(initialized))]
+        accumulation_updates = [
+            (storage, ifelse(initialized,
+                             type(self).extremum(storage, variable),
+                             variable)),
+            (initialized, tensor.ones_like(initialized))]
+        return Aggregator(aggregation_scheme=self,
+                          initialization_updates=initialization_updates,
+                          accumulation_updates=accumulation_updates,
+                          readout_variable=storage)
+
+
+class Minimum(_Extremum):
+    """Aggregation scheme which remembers only the minimum value.
+
+    For non-scalar variables the minimum is taken elementwise; the shape
+    must be the same on every batch.
+
+    Examples
+    --------
+    >>> from blocks.utils import compile_function
+    >>> x = tensor.vector('x')
+    >>> aggregator = Minimum(x.min()).get_aggregator()
+    >>> accumulate = compile_function(
+    ...     [x], [], updates=aggregator.accumulation_updates)
+    >>> for batch in ([5., 7.], [3., 4.], [6., 8.]):
+    ...     _ = accumulate(numpy.asarray(batch, dtype=x.dtype))
+    >>> aggregator.readout_variable.get_value().tolist()
+    3.0
+
+    """
+    extremum = staticmethod(tensor.minimum)
+    suffix = 'minimum'
+
+
+class Maximum(_Extremum):
+    """Aggregation scheme which remembers only the maximum value.
+
+    For non-scalar variables the maximum is taken elementwise; the shape
+    must be the same on every batch.
+
+    Examples
+    --------
+    >>> from blocks.utils import compile_function
+    >>> x = tensor.vector('x')
+    >>> aggregator = Maximum(x.max()).get_aggregator()
+    >>> accumulate = compile_function(
+    ...     [x], [], updates=aggregator.accumulation_updates)
+    >>> for batch in ([-5., -7.], [-3., -4.], [-6., -8.]):
+    ...     _ = accumulate(numpy.asarray(batch, dtype=x.dtype))
+    >>> aggregator.readout_variable.get_value().tolist()
+    -3.0
+
+    """
+    extremum = staticmethod(tensor.maximum)
+    suffix = 'maximum'
+
+
+class Concatenate(AggregationScheme):
+    """Aggregation scheme which remembers values from all batches.
+
+    The values of the batches are concatenated along the first axis; the
+    values of a scalar variable are collected into a vector.
+
+    Examples
+    --------
+    >>> from blocks.utils import compile_function
+    >>> x = tensor.vector('x')
+    >>> aggregator = Concatenate(2 * x).get_aggregator()
+    >>> accumulate = compile_function(
+    ...     [x], [], updates=aggregator.accumulation_updates)
+    >>> for batch in ([1., 2.], [3.]):
+    ...     _ = accumulate(numpy.asarray(batch, dtype=x.dtype))
+    >>> aggregator.readout_variable.get_value().tolist()
+    [2.0, 4.0, 6.0]
+
+    """
+    def get_aggregator(self):
+        variable = tensor.as_tensor_variable(self.variable)
+        name = variable.name
+        if variable.ndim == 0:
+            variable = variable.dimshuffle('x')
+        initialized = _initialized_flag(name)
+        storage = pytensor.shared(
+            numpy.zeros((0,) * variable.ndim, dtype=variable.dtype),
+            name='{}_concatenated'.format(name) if name else None)
+        initialization_updates = [
+            (storage, tensor.zeros_like(storage)),
+            (initialized, tensor.zeros_like(initialized))]
+        accumulation_updates = [
+            (storage, ifelse(initialized,
+                             tensor.concatenate([storage, variable]),
+                             variable)),
+            (initialized, tensor.ones_like(initialized))]
+        return Aggregator(aggregation_scheme=self,
+                          initialization_updates=initialization_updates,
+                          accumulation_updates=accumulation_updates,
+                          readout_variable=storage)
+
+
+def _simple_aggregation(scheme, variable):
+    """A named copy of `variable` tagged with `scheme`."""
+    variable = variable.copy(name=variable.name)
+    variable.tag.aggregation_scheme = scheme(variable)
+    return variable
+
+
+def take_last(variable):
+    """A copy of `variable` aggregated by :class:`TakeLast`.
+
+    >>> x = tensor.vector('x')
+    >>> type(take_last(x).tag.aggregation_scheme).__name__
+    'TakeLast'
+
+    """
+    return _simple_aggregation(TakeLast, variable)
+
+
+def minimum(variable):
+    """A copy of `variable` aggregated by :class:`Minimum`.
+
+    >>> x = tensor.scalar('x')
+    >>> type(minimum(x).tag.aggregation_scheme).__name__
+    'Minimum'
+
+    """
+    return _simple_aggregation(Minimum, variable)
+
+
+def maximum(variable):
+    """A copy of `variable` aggregated by :class:`Maximum`.
+
+    >>> x = tensor.scalar('x')
+    >>> type(maximum(x).tag.aggregation_scheme).__name__
+    'Maximum'
+
+    """
+    return _simple_aggregation(Maximum, variable)
+
+
+def concatenate(variable):
+    """A copy of `variable` aggregated by :class:`Concatenate`.
+
+    >>> x = tensor.vector('x')
+    >>> type(concatenate(x).tag.aggregation_scheme).__name__
+    'Concatenate'
+
+    """
+    return _simple_aggregation(Concatenate, variable)
+
+
+class MonitoredQuantity(ABC):
+    """The base class for monitored-quantities.
+
+    To monitor a non-PyTensor quantity in Blocks you have to implement
+    this interface for it. The initialize method initializes accumulators
+    and the parameters needed to compute this quantity, aggregate method
+    aggregates results for every batch, and finally readout is called to
+    get the aggregated results.
+
+    Parameters
+    ----------
+    requires : list of :class:`~pytensor.tensor.TensorVariable`
+        The variables whose values, computed on each batch, are passed to
+        :meth:`aggregate`, in this order.
+    name : str
+        The name of monitored quantity which appears in the log.
+
+    Examples
+    --------
+    >>> class Accuracy(MonitoredQuantity):
+    ...     def initialize(self):
+    ...         self.correct, self.total = 0, 0
+    ...     def aggregate(self, predicted, targets):
+    ...         self.correct += int((predicted == targets).sum())
+    ...         self.total += len(targets)
+    ...     def get_aggregated_value(self):
+    ...         return self.correct / self.total
+    >>> predicted, targets = tensor.lvector('predicted'), tensor.lvector('y')
+    >>> accuracy = Accuracy(requires=[predicted, targets], name='accuracy')
+    >>> accuracy.initialize()
+    >>> accuracy.aggregate(numpy.array([1, 2]), numpy.array([1, 0]))
+    >>> accuracy.aggregate(numpy.array([3]), numpy.array([3]))
+    >>> round(accuracy.get_aggregated_value(), 4)
+    0.6667
+
+    """
+    def __init__(self, requires=None, name=None):
+        requires = [] if requires is None else list(requires)
+        not_variables = [required for required in requires
+                         if not isinstance(required, Variable)]
+        if not_variables:
+            raise TypeError("requires must be a list of PyTensor variables, "
+                            "got {!r}".format(not_variables))
+        self.requires = requires
+        self.name = name
+
+    @abstractmethod
+    def initialize(self):
+        """Initialize accumulators for this monitored quantity."""
+
+    @abstractmethod
+    def aggregate(self, *args):
+        r"""Aggregate the results for every batch.
+
+        Parameters
+        ----------
+        \*args : list of :class:`~numpy.ndarray`
+            The values of the variables required to aggregate the value of
+            the quantity, in the order of :attr:`requires`.
+
+        """
+
+    @abstractmethod
+    def get_aggregated_value(self):
+        """Obtain the result of aggregation."""

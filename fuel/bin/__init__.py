@@ -1,0 +1,1 @@
+"""The command-line scripts ``fuel-download``, ``fuel-convert`` and ``fuel-info``."""

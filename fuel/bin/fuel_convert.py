@@ -1,0 +1,93 @@
+"""``fuel-convert``: convert downloaded dataset files to Fuel's HDF5 format.
+
+Every file it creates is tagged with the versions of the HDF5 interface and of
+the converters, and with the exact command that created it (see
+``fuel-info``)::
+
+    fuel-download mnist
+    fuel-convert mnist -d . -o .
+    fuel-info mnist.hdf5
+"""
+import argparse
+import importlib
+import os
+import shlex
+import sys
+
+from fuel import config
+from fuel.converters.base import tag_file
+from fuel.exceptions import MissingInputFiles
+
+HDF5_EXTENSIONS = ('.hdf5', '.hdf', '.h5')
+
+
+def existing_directory(path):
+    """An argparse type: a directory that exists."""
+    if not os.path.isdir(path):
+        raise argparse.ArgumentTypeError('{} is not an existing directory'.format(
+            path))
+    return path
+
+
+def load_subcommands(builtin, extra_modules, attribute):
+    """The built-in ``(name, fill_subparser)`` pairs plus those of extra modules."""
+    subcommands = dict(builtin)
+    for module_name in extra_modules:
+        module = importlib.import_module(module_name)
+        subcommands.update(dict(getattr(module, attribute)))
+    return subcommands
+
+
+def build_parser():
+    """The argument parser; returns ``(parser, convert_functions)``."""
+    from fuel.converters import all_converters
+    converters = load_subcommands(all_converters, config.extra_converters,
+                                  'all_converters')
+    parser = argparse.ArgumentParser(
+        prog='fuel-convert',
+        description='Convert the files of a built-in dataset to HDF5.')
+    subparsers = parser.add_subparsers(dest='which_', metavar='DATASET')
+    subparsers.required = True
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument('-d', '--directory', type=existing_directory,
+                        default=os.getcwd(),
+                        help='the directory of the input files (default: here)')
+    parent.add_argument('-o', '--output-directory', type=existing_directory,
+                        default=os.getcwd(),
+                        help='where to save the HDF5 file (default: here)')
+    parent.add_argument('-r', '--output-filename', type=str, default=None,
+                        help='the name of the HDF5 file')
+    functions = {}
+    for name, fill_subparser in sorted(converters.items()):
+        subparser = subparsers.add_parser(
+            name, parents=[parent], help='convert the {} dataset'.format(name))
+        functions[name] = fill_subparser(subparser)
+    return parser, functions
+
+
+def main(args=None):
+    """Run ``fuel-convert`` with ``args`` (default: the command line)."""
+    parser, functions = build_parser()
+    command_args = sys.argv[1:] if args is None else list(args)
+    options = vars(parser.parse_args(command_args))
+    convert = functions[options.pop('which_')]
+    filename = options.get('output_filename')
+    if filename is None:
+        options.pop('output_filename')
+    elif os.path.splitext(filename)[1] not in HDF5_EXTENSIONS:
+        options['output_filename'] = filename + '.hdf5'
+    try:
+        output_paths = convert(**options)
+    except MissingInputFiles as error:
+        parser.error('these input files were not found:\n{}\n\nDid you forget '
+                     'to run fuel-download?'.format('\n'.join(
+                         '    ' + path for path in error.filenames)))
+    command = ' '.join(['fuel-convert'] + [shlex.quote(arg) for arg in command_args])
+    for path in output_paths:
+        tag_file(path, command)
+        print('Wrote {}'.format(path))
+    return output_paths
+
+
+if __name__ == '__main__':
+    main()

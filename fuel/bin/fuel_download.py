@@ -1,0 +1,53 @@
+"""``fuel-download``: download the original files of a built-in dataset.
+
+``fuel-download mnist`` copies the MNIST files shipped with Fuel (no network
+needed); the other datasets are downloaded and checked against their MD5
+sums where these are known.
+"""
+import argparse
+import os
+import sys
+
+from fuel import config
+from fuel.bin.fuel_convert import existing_directory, load_subcommands
+from fuel.exceptions import NeedURLPrefix
+
+
+def build_parser():
+    """The argument parser; returns ``(parser, download_functions)``."""
+    from fuel.downloaders import all_downloaders
+    downloaders = load_subcommands(all_downloaders, config.extra_downloaders,
+                                   'all_downloaders')
+    parser = argparse.ArgumentParser(
+        prog='fuel-download',
+        description='Download the files of a built-in dataset.')
+    subparsers = parser.add_subparsers(dest='which_', metavar='DATASET')
+    subparsers.required = True
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument('-d', '--directory', type=existing_directory,
+                        default=os.getcwd(),
+                        help='where to save the files (default: here)')
+    parent.add_argument('--clear', action='store_true',
+                        help='delete the files instead of downloading them')
+    functions = {}
+    for name, fill_subparser in sorted(downloaders.items()):
+        subparser = subparsers.add_parser(
+            name, parents=[parent], help='download the {} dataset'.format(name))
+        functions[name] = fill_subparser(subparser)
+    return parser, functions
+
+
+def main(args=None):
+    """Run ``fuel-download`` with ``args`` (default: the command line)."""
+    parser, functions = build_parser()
+    options = vars(parser.parse_args(sys.argv[1:] if args is None else args))
+    download = functions[options.pop('which_')]
+    try:
+        download(**options)
+    except NeedURLPrefix as error:
+        parser.error('{}; this dataset has no public URL: pass the prefix of '
+                     'its URLs'.format(error))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,62 @@
+"""Convert binarized MNIST (``.amat`` text files) to Fuel's HDF5 format.
+
+The input directory holds ``binarized_mnist_train.amat``,
+``binarized_mnist_valid.amat`` and ``binarized_mnist_test.amat``: one image
+per line, 784 zeros and ones separated by spaces. The output has splits
+``train`` (50,000), ``valid`` and ``test`` (10,000 each) and one source,
+``features``, uint8 of shape ``(N, 1, 28, 28)``.
+"""
+import os
+
+import numpy
+
+from fuel.converters.base import (atomic_hdf5, check_exists, fill_hdf5_file,
+                                  set_axis_labels)
+
+SETS = ('train', 'valid', 'test')
+FILENAMES = ['binarized_mnist_{}.amat'.format(name) for name in SETS]
+
+
+def read_amat(path):
+    """Read an ``.amat`` file of binary images as uint8 of shape ``(N, 1, 28, 28)``."""
+    with open(path, 'rb') as file_:
+        content = file_.read()
+    values = numpy.array(content.split(), dtype=numpy.uint8)
+    if values.size % 784:
+        raise ValueError('{} holds {} values, which is not a whole number of '
+                         '28x28 images'.format(path, values.size))
+    return values.reshape((-1, 1, 28, 28))
+
+
+@check_exists(required_files=FILENAMES)
+def convert_binarized_mnist(directory, output_directory,
+                            output_filename='binarized_mnist.hdf5'):
+    """Convert binarized MNIST to HDF5.
+
+    Parameters
+    ----------
+    directory : str
+        The directory of the three ``.amat`` files.
+    output_directory : str
+        Where to write the file.
+    output_filename : str, optional
+        Default ``'binarized_mnist.hdf5'``.
+
+    Returns
+    -------
+    tuple of str
+        The path of the file written.
+    """
+    output_path = os.path.join(output_directory, output_filename)
+    data = [(name, 'features', read_amat(os.path.join(directory, filename)))
+            for name, filename in zip(SETS, FILENAMES)]
+    with atomic_hdf5(output_path) as h5file:
+        fill_hdf5_file(h5file, data)
+        set_axis_labels(h5file, {
+            'features': ('batch', 'channel', 'height', 'width')})
+    return (output_path,)
+
+
+def fill_subparser(subparser):
+    """Set up the ``binarized_mnist`` subcommand of ``fuel-convert``."""
+    return convert_binarized_mnist

@@ -1,0 +1,446 @@
+"""HDF5 datasets in Fuel's annotated format.
+
+A Fuel HDF5 file holds one HDF5 dataset per *source* (``features``,
+``targets``, ...), all splits of a source one after the other along the first
+axis, and this metadata:
+
+* the ``split`` attribute of the file, a table (see
+  :meth:`H5PYDataset.create_split_array`) with one row per (split, source)
+  pair: where the split's examples are in the source (``start``, ``stop``, or
+  a reference to a dataset of ``indices``), whether the source is
+  ``available`` for that split (a test split may have no targets), and a
+  ``comment``;
+* the axis labels of each source, as HDF5 dimension labels
+  (``h5file['features'].dims[0].label = 'batch'``);
+* for a variable-length source (an HDF5 dataset of ``h5py.vlen_dtype``, each
+  example flattened), a ``shapes`` dimension scale on its first axis with the
+  shape of each example, and optionally a ``shape_labels`` scale with the
+  labels of the example axes.
+"""
+import os
+
+import h5py
+import numpy
+
+from fuel.datasets.base import Dataset
+from fuel.utils import Subset
+
+SPLIT_ATTRIBUTE = 'split'
+
+
+class H5PYDataset(Dataset):
+    """A dataset stored in an HDF5 file in Fuel's format.
+
+    Parameters
+    ----------
+    file_or_path : str or :class:`h5py.File`
+        The file, or its path.
+    which_sets : tuple of str
+        The splits to use, e.g. ``('train',)`` or ``('train', 'valid')``;
+        several splits are merged (in the file's order).
+    subset : slice or list of int, optional
+        Use only these examples of the selected splits (indices relative to
+        them). A list may be unsorted. Default: all.
+    load_in_memory : bool, optional
+        Read the data into memory when the dataset is created, so that a
+        batch is a single NumPy indexing operation. Default ``False``.
+    driver : str, optional
+        The HDF5 driver with which to open the file (see :class:`h5py.File`).
+    sort_indices : bool, optional
+        Sort (and deduplicate) the indices of a request before reading from
+        the file, as HDF5 needs increasing indices; the data comes back in the
+        order requested. ``False`` only saves this work for requests that are
+        already increasing. Default ``True``.
+    sources, axis_labels
+        See :class:`~fuel.datasets.Dataset`. The axis labels default to the
+        file's.
+
+    Attributes
+    ----------
+    interface_version : str
+        The version of the file format, written into the files that
+        ``fuel-convert`` creates.
+    vlen_sources : tuple of str
+        The variable-length sources.
+
+    Notes
+    -----
+    An :class:`h5py.File` cannot be pickled. The dataset opens its file on
+    demand and forgets the handle when pickled (data loaded in memory too,
+    when the file is still on disk), so a stream over it pickles mid-epoch
+    and the copy reopens the file when it needs it.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy, h5py
+    >>> path = os.path.join(tempfile.mkdtemp(), 'toy.hdf5')
+    >>> with h5py.File(path, 'w') as h5file:
+    ...     h5file['features'] = numpy.arange(12.).reshape(6, 2)
+    ...     h5file['targets'] = numpy.arange(6).reshape(6, 1)
+    ...     h5file.attrs['split'] = H5PYDataset.create_split_array({
+    ...         'train': {'features': (0, 4), 'targets': (0, 4)},
+    ...         'test': {'features': (4, 6)}})
+    >>> train = H5PYDataset(path, which_sets=('train',))
+    >>> train.sources, train.num_examples
+    (('features', 'targets'), 4)
+    >>> features, targets = train.get_data(request=[2, 0])
+    >>> features.tolist(), targets.tolist()
+    ([[4.0, 5.0], [0.0, 1.0]], [[2], [0]])
+    >>> test = H5PYDataset(path, which_sets=('test',))  # no targets there
+    >>> test.sources, test.num_examples
+    (('features',), 2)
+    >>> train.close(None)
+    """
+    interface_version = '0.3'
+
+    def __init__(self, file_or_path, which_sets, subset=None,
+                 load_in_memory=False, driver=None, sort_indices=True,
+                 **kwargs):
+        if isinstance(file_or_path, h5py.File):
+            self.path = file_or_path.filename
+            self._external_file_handle = file_or_path
+        elif isinstance(file_or_path, (str, os.PathLike)):
+            self.path = os.fspath(file_or_path)
+            self._external_file_handle = None
+        else:
+            raise TypeError('file_or_path must be a path or an h5py.File, got '
+                            '{!r}'.format(file_or_path))
+        if isinstance(which_sets, str) or not all(
+                isinstance(split, str) for split in which_sets):
+            raise ValueError(
+                'which_sets must be a tuple of split names such as '
+                "('train',), got {!r}".format(which_sets))
+        if not which_sets:
+            raise ValueError('which_sets must name at least one split')
+        self.which_sets = tuple(which_sets)
+        self.user_given_subset = subset if subset is not None else slice(None)
+        self.load_in_memory = load_in_memory
+        self.driver = driver
+        self.sort_indices = sort_indices
+        self._handle = None
+        self._in_memory_data = {}
+        self._parse_dataset_info()
+        kwargs.setdefault('axis_labels', self.default_axis_labels)
+        super().__init__(**kwargs)
+        if self.load_in_memory:
+            self.load()
+            self.close(None)
+
+    # --- the file's metadata -------------------------------------------------
+
+    @staticmethod
+    def create_split_array(split_dict):
+        """Build the table that the file's ``split`` attribute holds.
+
+        Parameters
+        ----------
+        split_dict : dict
+            ``{split: {source: (start, stop[, indices[, comment]])}}``;
+            ``indices`` is ``None`` or a reference to (or an HDF5 dataset of)
+            the example indices of the split, used instead of
+            ``start:stop``. A source missing from a split is marked
+            unavailable for it.
+
+        Returns
+        -------
+        numpy.ndarray
+            A structured array with fields ``split``, ``source``, ``start``,
+            ``stop``, ``indices``, ``available`` and ``comment``.
+
+        Examples
+        --------
+        >>> array = H5PYDataset.create_split_array(
+        ...     {'train': {'features': (0, 10), 'targets': (0, 10)},
+        ...      'test': {'features': (10, 12)}})
+        >>> array['source'].tolist()
+        [b'features', b'targets', b'features', b'targets']
+        >>> array['available'].tolist()
+        [True, True, True, False]
+        """
+        if not split_dict:
+            raise ValueError('split_dict must describe at least one split')
+        sources = sorted(set(source for split in split_dict.values()
+                             for source in split))
+        if not sources:
+            raise ValueError('split_dict must name at least one source')
+        rows = []
+        for split in split_dict:
+            for source in sources:
+                entry = split_dict[split].get(source)
+                if entry is None:
+                    rows.append((split, source, 0, 0, None, False, '.'))
+                    continue
+                if len(entry) < 2 or len(entry) > 4:
+                    raise ValueError(
+                        'split_dict[{!r}][{!r}] must be (start, stop[, indices'
+                        '[, comment]]), got {!r}'.format(split, source, entry))
+                start, stop = entry[:2]
+                indices = entry[2] if len(entry) > 2 else None
+                comment = (entry[3] if len(entry) > 3 else '') or '.'
+                rows.append((split, source, start, stop, indices, True, comment))
+        longest = lambda column: max(1, max(len(row[column].encode('utf8'))
+                                            for row in rows))
+        dtype = numpy.dtype([
+            ('split', 'S{}'.format(longest(0))),
+            ('source', 'S{}'.format(longest(1))),
+            ('start', numpy.int64), ('stop', numpy.int64),
+            ('indices', h5py.ref_dtype), ('available', numpy.bool_),
+            ('comment', 'S{}'.format(longest(6)))])
+        array = numpy.empty(len(rows), dtype=dtype)
+        for i, (split, source, start, stop, indices, available,
+                comment) in enumerate(rows):
+            if indices is None:
+                indices = h5py.Reference()
+            elif isinstance(indices, h5py.Dataset):
+                indices = indices.ref
+            array[i] = (split.encode('utf8'), source.encode('utf8'), start, stop,
+                        indices, available, comment.encode('utf8'))
+        return array
+
+    @staticmethod
+    def get_split_dict(h5file):
+        """Read the split table of an open file.
+
+        Returns
+        -------
+        dict
+            ``{split: {source: (start, stop, indices, comment)}}`` for the
+            available sources of each split; ``indices`` is an array or
+            ``None``.
+        """
+        if SPLIT_ATTRIBUTE not in h5file.attrs:
+            raise ValueError(
+                "{} is not a Fuel HDF5 file: it has no 'split' attribute (see "
+                'H5PYDataset.create_split_array)'.format(h5file.filename))
+        split_dict = {}
+        for row in h5file.attrs[SPLIT_ATTRIBUTE]:
+            split = row['split'].decode('utf8')
+            split_dict.setdefault(split, {})
+            if not row['available']:
+                continue
+            reference = row['indices']
+            indices = h5file[reference][...] if reference else None
+            comment = row['comment'].decode('utf8')
+            split_dict[split][row['source'].decode('utf8')] = (
+                int(row['start']), int(row['stop']), indices,
+                '' if comment == '.' else comment)
+        return split_dict
+
+    @staticmethod
+    def get_all_splits(h5file):
+        """The names of all the splits of an open file."""
+        return tuple(H5PYDataset.get_split_dict(h5file))
+
+    @staticmethod
+    def get_all_sources(h5file):
+        """The names of all the sources of an open file."""
+        return tuple(sorted(set(row['source'].decode('utf8')
+                                for row in h5file.attrs[SPLIT_ATTRIBUTE])))
+
+    @staticmethod
+    def get_provided_sources(h5file, split):
+        """The sources available for ``split``."""
+        return tuple(sorted(H5PYDataset.get_split_dict(h5file)[split]))
+
+    @staticmethod
+    def get_vlen_sources(h5file):
+        """The variable-length sources of an open file."""
+        vlen_sources = []
+        for source in H5PYDataset.get_all_sources(h5file):
+            dims = h5file[source].dims
+            if len(dims) > 0 and 'shapes' in dims[0]:
+                if len(dims) > 1:
+                    raise ValueError('variable-length source {!r} must have one '
+                                     'dimension, it has {}'.format(source,
+                                                                   len(dims)))
+                vlen_sources.append(source)
+        return tuple(vlen_sources)
+
+    @staticmethod
+    def get_axis_labels(h5file):
+        """The axis labels of each source of an open file (``None`` when unlabelled)."""
+        axis_labels = {}
+        vlen_sources = H5PYDataset.get_vlen_sources(h5file)
+        for source in H5PYDataset.get_all_sources(h5file):
+            dims = h5file[source].dims
+            if source in vlen_sources:
+                labels = (dims[0].label,)
+                if 'shape_labels' in dims[0]:
+                    labels += tuple(
+                        label.decode('utf8') if isinstance(label, bytes)
+                        else str(label) for label in dims[0]['shape_labels'][...])
+            else:
+                labels = tuple(dim.label for dim in dims)
+            axis_labels[source] = labels if any(labels) else None
+        return axis_labels
+
+    def _parse_dataset_info(self):
+        handle = self._file_handle
+        split_dict = self.get_split_dict(handle)
+        provided = None
+        for split in self.which_sets:
+            if split not in split_dict:
+                raise ValueError("split {!r} is not in {}; its splits are "
+                                 '{}'.format(split, self.path,
+                                             ', '.join(split_dict)))
+            sources = set(split_dict[split])
+            provided = sources if provided is None else provided & sources
+        if not provided:
+            raise ValueError('the splits {} of {} have no source in common'
+                             .format(self.which_sets, self.path))
+        self.provides_sources = tuple(sorted(provided))
+        self.vlen_sources = tuple(source for source in self.get_vlen_sources(handle)
+                                  if source in provided)
+        self.default_axis_labels = {
+            source: labels for source, labels in
+            self.get_axis_labels(handle).items() if source in provided}
+        self._subsets = {}
+        for source in self.provides_sources:
+            length = len(handle[source])
+            merged = None
+            for split in self.which_sets:
+                start, stop, indices, _ = split_dict[split][source]
+                part = Subset(indices.tolist() if indices is not None
+                              else slice(start, stop), length)
+                merged = part if merged is None else merged + part
+            try:
+                self._subsets[source] = merged[self.user_given_subset]
+            except (IndexError, ValueError) as error:
+                raise ValueError('subset {!r} does not fit the {} examples of '
+                                 '{}: {}'.format(self.user_given_subset,
+                                                 merged.num_examples,
+                                                 self.which_sets, error)) from error
+        lengths = set(subset.num_examples for subset in self._subsets.values())
+        if len(lengths) > 1:
+            raise ValueError('the sources of {} in {} have different numbers of '
+                             'examples: {}'.format(self.which_sets, self.path, {
+                                 source: subset.num_examples
+                                 for source, subset in self._subsets.items()}))
+
+    @property
+    def subsets(self):
+        """The :class:`~fuel.utils.Subset` of each source, in ``sources`` order."""
+        return [self._subsets[source] for source in self.sources]
+
+    @property
+    def num_examples(self):
+        """The number of examples of the selected splits and subset."""
+        return next(iter(self._subsets.values())).num_examples
+
+    # --- the file handle -----------------------------------------------------
+
+    @property
+    def _file_handle(self):
+        if self._external_file_handle is not None:
+            return self._external_file_handle
+        if self._handle is None:
+            self._handle = h5py.File(self.path, 'r', driver=self.driver)
+        return self._handle
+
+    def open(self):
+        return None
+
+    def close(self, state):
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['_handle'] = None
+        state['_external_file_handle'] = None
+        if os.path.isfile(self.path):
+            state['_in_memory_data'] = {}
+        return state
+
+    # --- reading -------------------------------------------------------------
+
+    def load(self):
+        """Read the selected examples of every source into memory."""
+        for source in self.sources:
+            self._load_source(source)
+
+    def _load_source(self, source):
+        if source not in self._in_memory_data:
+            data = self._read(source, self._subsets[source].absolute_indices(
+                slice(None)))
+            self._in_memory_data[source] = data
+        return self._in_memory_data[source]
+
+    @property
+    def data_sources(self):
+        """The in-memory data of each source (only with ``load_in_memory``)."""
+        if not self.load_in_memory:
+            raise AttributeError('data_sources needs load_in_memory=True')
+        return tuple(self._load_source(source) for source in self.sources)
+
+    def _read(self, source, indices):
+        """Read the examples at ``indices`` (a range or an array) of the file."""
+        dataset = self._file_handle[source]
+        data = read_examples(dataset, indices, self.sort_indices)
+        if source in self.vlen_sources:
+            shapes = read_examples(dataset.dims[0]['shapes'], indices,
+                                   self.sort_indices)
+            data = reshape_examples(data, shapes)
+        return data
+
+    def get_data(self, state=None, request=None):
+        if request is None:
+            raise ValueError('H5PYDataset needs a request (a slice or a list of '
+                             'indices); give the DataStream an iteration_scheme '
+                             'such as SequentialScheme(dataset.num_examples, '
+                             'batch_size)')
+        if self.load_in_memory:
+            return tuple(self._load_source(source)[request]
+                         for source in self.sources)
+        single = isinstance(request, (int, numpy.integer))
+        data = []
+        for source in self.sources:
+            subset = self._subsets[source]
+            indices = subset.absolute_indices([request] if single else request)
+            source_data = self._read(source, indices)
+            data.append(source_data[0] if single else source_data)
+        return tuple(data)
+
+
+def read_examples(dataset, indices, sort_indices=True):
+    """Read the examples at ``indices`` (a range or an integer array) of an HDF5 dataset.
+
+    HDF5 reads only increasing indices; unsorted or repeated indices are read
+    sorted and put back in order. When the indices are dense, one contiguous
+    block is read and indexed in memory, which is much faster.
+    """
+    if isinstance(indices, range):
+        if not len(indices):
+            return dataset[0:0]
+        stop = indices[-1] + 1
+        if indices.step == 1:
+            return dataset[indices.start:stop]
+        return dataset[indices.start:stop:indices.step]
+    indices = numpy.asarray(indices, dtype=numpy.int64)
+    if not indices.size:
+        return dataset[0:0]
+    if not sort_indices:
+        return dataset[indices]
+    low, high = int(indices.min()), int(indices.max()) + 1
+    if high - low <= 4 * indices.size:
+        return dataset[low:high][indices - low]
+    unique, inverse = numpy.unique(indices, return_inverse=True)
+    data = dataset[unique]
+    if len(unique) == len(indices) and numpy.array_equal(unique, indices):
+        return data
+    return data[inverse]
+
+
+def reshape_examples(flat_examples, shapes):
+    """Give each flattened example of a variable-length source its shape.
+
+    >>> flat = numpy.empty(2, dtype=object)
+    >>> flat[0], flat[1] = numpy.arange(4), numpy.arange(2)
+    >>> [example.shape for example in reshape_examples(flat, [[2, 2], [1, 2]])]
+    [(2, 2), (1, 2)]
+    """
+    examples = numpy.empty(len(flat_examples), dtype=object)
+    for i, (example, shape) in enumerate(zip(flat_examples, shapes)):
+        examples[i] = numpy.asarray(example).reshape(tuple(int(n) for n in shape))
+    return examples

@@ -1,0 +1,63 @@
+"""The Street View House Numbers dataset."""
+from fuel.datasets.hdf5 import H5PYDataset
+from fuel.transformers.defaults import uint8_pixels_to_floatX
+from fuel.utils import find_in_data_path
+
+
+class SVHN(H5PYDataset):
+    """SVHN: digits cropped from Street View pictures of house numbers (Netzer et al., 2011).
+
+    Format 2 holds 32x32 colour crops centred on single digits: 73,257
+    training, 26,032 test and 531,131 extra examples. Create
+    ``svhn_format_2.hdf5`` with ``fuel-download svhn 2`` and
+    ``fuel-convert svhn 2``.
+
+    Parameters
+    ----------
+    which_format : {1, 2}
+        The format of the dataset (only format 2 can be converted).
+    which_sets : tuple of str
+        Among ``'train'``, ``'test'`` and ``'extra'``.
+    load_in_memory : bool, optional
+        Default ``True``.
+    \\*\\*kwargs
+        See :class:`~fuel.datasets.H5PYDataset`.
+
+    Notes
+    -----
+    Format 2 sources: ``features``, uint8 of shape ``(N, 3, 32, 32)``;
+    ``targets``, uint8 of shape ``(N, 1)``, with digit 0 labelled 0 (the
+    original files label it 10). The default transformers scale the features
+    to [0, 1] and cast them to ``fuel.config.floatX``.
+
+    Examples
+    --------
+    >>> SVHN.filename_of(2)
+    'svhn_format_2.hdf5'
+    """
+    def __init__(self, which_format, which_sets, **kwargs):
+        if which_format not in (1, 2):
+            raise ValueError('which_format must be 1 or 2, got {!r}'.format(
+                which_format))
+        self.which_format = which_format
+        kwargs.setdefault('load_in_memory', True)
+        filename = self.filename_of(which_format)
+        path = find_in_data_path(filename, [
+            'fuel-download svhn {}'.format(which_format),
+            'fuel-convert svhn {}'.format(which_format)])
+        super().__init__(file_or_path=path, which_sets=which_sets, **kwargs)
+
+    @staticmethod
+    def filename_of(which_format):
+        """The file name of a format of the dataset."""
+        return 'svhn_format_{}.hdf5'.format(which_format)
+
+    @property
+    def filename(self):
+        return self.filename_of(self.which_format)
+
+    @property
+    def default_transformers(self):
+        if self.which_format == 2:
+            return uint8_pixels_to_floatX(('features',))
+        return ()

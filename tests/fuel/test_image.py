@@ -1,0 +1,193 @@
+import math
+import pickle
+import struct
+import zlib
+
+import numpy
+import pytest
+from numpy.testing import assert_array_equal
+
+from fuel.datasets import IndexableDataset, IterableDataset
+from fuel.exceptions import AxisLabelsMismatchError
+from fuel.schemes import SequentialScheme
+from fuel.streams import DataStream
+from fuel.transformers.image import (BATCH_LABELS, EXAMPLE_LABELS,
+                                     ImagesFromBytes, MinimumImageDimensions,
+                                     Random2DRotation, RandomFixedSizeCrop,
+                                     resize, rotate)
+from fuel.transformers.image_io import decode_image
+
+
+def image_batch_stream(images, batch_size=2):
+    dataset = IndexableDataset({'images': images},
+                               axis_labels={'images': BATCH_LABELS})
+    return DataStream(dataset, iteration_scheme=SequentialScheme(len(images),
+                                                                 batch_size))
+
+
+def test_random_crop_of_array_batch_matches_numpy(rng):
+    images = rng.integers(0, 255, size=(5, 3, 8, 7)).astype('uint8')
+    stream = RandomFixedSizeCrop(image_batch_stream(images), (4, 3), rng=7)
+    crops = numpy.concatenate([b[0] for b in stream.get_epoch_iterator()])
+    assert crops.shape == (5, 3, 4, 3) and crops.dtype == numpy.uint8
+    draws = numpy.random.RandomState(7)
+    expected = []
+    for start in (0, 2, 4):
+        count = min(2, 5 - start)
+        offsets_w = draws.randint(0, 5, size=count)
+        offsets_h = draws.randint(0, 5, size=count)
+        for i, (top, left) in enumerate(zip(offsets_h, offsets_w)):
+            expected.append(images[start + i, :, top:top + 4, left:left + 3])
+    assert_array_equal(crops, numpy.array(expected))
+
+
+def test_random_crop_of_images_of_different_sizes():
+    images = [numpy.zeros((1, 5, 6)), numpy.ones((1, 4, 4))]
+    dataset = IterableDataset({'images': images},
+                              axis_labels={'images': EXAMPLE_LABELS})
+    crops = [crop for crop, in RandomFixedSizeCrop(
+        DataStream(dataset), (3, 3)).get_epoch_iterator()]
+    assert [crop.shape for crop in crops] == [(1, 3, 3), (1, 3, 3)]
+    assert crops[1].sum() == 9
+
+
+def test_random_crop_errors():
+    with pytest.raises(ValueError, match='cannot crop windows of shape'):
+        list(RandomFixedSizeCrop(image_batch_stream(numpy.zeros((2, 1, 2, 2))),
+                                 (3, 3)).get_epoch_iterator())
+    with pytest.raises(ValueError, match='window_shape must be a'):
+        RandomFixedSizeCrop(image_batch_stream(numpy.zeros((2, 1, 2, 2))), (3,))
+
+
+def test_axis_labels_are_checked():
+    dataset = IndexableDataset({'images': numpy.zeros((2, 4, 4, 1))},
+                               axis_labels={'images': ('batch', 'height',
+                                                       'width', 'channel')})
+    stream = RandomFixedSizeCrop(
+        DataStream(dataset, iteration_scheme=SequentialScheme(2, 2)), (2, 2))
+    with pytest.raises(AxisLabelsMismatchError, match='RandomFixedSizeCrop '
+                                                      'expects the axes'):
+        next(stream.get_epoch_iterator())
+
+
+def test_minimum_image_dimensions():
+    small = numpy.arange(2 * 3, dtype='uint8').reshape(1, 2, 3)
+    large = numpy.zeros((1, 10, 10), 'uint8')
+    dataset = IterableDataset({'images': [small, large]},
+                              axis_labels={'images': EXAMPLE_LABELS})
+    stream = MinimumImageDimensions(DataStream(dataset), (4, 5))
+    resized, kept = [image for image, in stream.get_epoch_iterator()]
+    assert resized.shape == (1, 4, 6) and resized.dtype == numpy.uint8
+    assert_array_equal(resized[0], small[0].repeat(2, axis=0).repeat(2, axis=1))
+    assert kept is large or numpy.array_equal(kept, large)
+
+
+def test_resize_bilinear_keeps_dtype_and_range():
+    image = numpy.array([[0, 255], [255, 0]], dtype='uint8')
+    resized = resize(image, (4, 4), 'bilinear')
+    assert resized.dtype == numpy.uint8 and resized.shape == (4, 4)
+    assert resized.min() >= 0 and resized.max() <= 255
+
+
+def test_rotate_quarter_turn_matches_numpy():
+    image = numpy.arange(20.).reshape(4, 5)[:, :4]
+    # counterclockwise for positive angles, as Pillow rotates
+    assert_array_equal(rotate(image, math.pi / 2), numpy.rot90(image, 1))
+    assert_array_equal(rotate(image, -math.pi / 2), numpy.rot90(image, -1))
+    assert_array_equal(rotate(image[None], math.pi), numpy.rot90(image, 2)[None])
+
+
+def test_random_rotation_draws_uniform_angles():
+    image = numpy.arange(25.).reshape(1, 5, 5)
+    dataset = IterableDataset({'images': [image] * 3},
+                              axis_labels={'images': EXAMPLE_LABELS})
+    stream = Random2DRotation(DataStream(dataset), maximum_rotation=1.0, rng=3)
+    rotated = [image for image, in stream.get_epoch_iterator()]
+    draws = numpy.random.RandomState(3)
+    for result in rotated:
+        angle = draws.uniform(-1.0, 1.0, size=1)[0]
+        assert_array_equal(result, rotate(image, angle))
+        assert result[0, 2, 2] == 12  # the centre stays
+
+
+def test_random_rotation_of_array_batch():
+    images = numpy.ones((4, 2, 5, 5), 'float32')
+    stream = Random2DRotation(image_batch_stream(images), rng=1)
+    batches = list(stream.get_epoch_iterator())
+    assert [b[0].shape for b in batches] == [(2, 2, 5, 5)] * 2
+    assert batches[0][0].dtype == numpy.float32
+    with pytest.raises(ValueError, match=r'maximum_rotation must be in \[0, pi\]'):
+        Random2DRotation(image_batch_stream(images), maximum_rotation=4)
+
+
+def test_image_transformers_pickle_mid_epoch(rng):
+    images = rng.integers(0, 255, size=(6, 1, 6, 6)).astype('uint8')
+    stream = Random2DRotation(RandomFixedSizeCrop(image_batch_stream(images),
+                                                  (4, 4), rng=2), rng=3)
+    iterator = stream.get_epoch_iterator()
+    next(iterator)
+    copy = pickle.loads(pickle.dumps(iterator))
+    for (a,), (b,) in zip(copy, iterator):
+        assert_array_equal(a, b)
+
+
+def png_chunk(kind, data):
+    return (struct.pack('>I', len(data)) + kind + data +
+            struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+def paeth(a, b, c):
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    return a if pa <= pb and pa <= pc else b if pb <= pc else c
+
+
+def encode_png(pixels, color_type):
+    """A PNG encoder that uses every filter type, one per row in turn."""
+    height, width = pixels.shape[:2]
+    flat = pixels.reshape(height, -1).astype(int)
+    bpp = flat.shape[1] // width
+    raw = b''
+    previous = numpy.zeros(flat.shape[1], int)
+    for y, row in enumerate(flat):
+        kind = y % 5
+        out = []
+        for x, value in enumerate(row):
+            left = row[x - bpp] if x >= bpp else 0
+            up = previous[x]
+            corner = previous[x - bpp] if x >= bpp else 0
+            predictor = [0, left, up, (left + up) // 2, paeth(left, up, corner)][kind]
+            out.append((value - predictor) % 256)
+        raw += bytes([kind] + out)
+        previous = row
+    header = struct.pack('>IIBBBBB', width, height, 8, color_type, 0, 0, 0)
+    return (b'\x89PNG\r\n\x1a\n' + png_chunk(b'IHDR', header) +
+            png_chunk(b'IDAT', zlib.compress(raw)) + png_chunk(b'IEND', b''))
+
+
+@pytest.mark.parametrize('channels,color_type', [(1, 0), (3, 2), (4, 6)])
+def test_png_decoding_matches_the_pixels(rng, channels, color_type):
+    pixels = rng.integers(0, 256, size=(7, 5, channels)).astype('uint8')
+    decoded = decode_image(encode_png(pixels, color_type), None)
+    assert_array_equal(decoded, pixels.transpose(2, 0, 1))
+
+
+def test_images_from_bytes_converts_modes(rng):
+    rgb = rng.integers(0, 256, size=(3, 4, 3)).astype('uint8')
+    grey = rng.integers(0, 256, size=(2, 2, 1)).astype('uint8')
+    data = [encode_png(rgb, 2), b'P5 2 2 255\n' + grey.tobytes()]
+    stream = ImagesFromBytes(DataStream(IterableDataset({'images': data})))
+    first, second = [image for image, in stream.get_epoch_iterator()]
+    assert_array_equal(first, rgb.transpose(2, 0, 1))
+    assert_array_equal(second, numpy.repeat(grey.transpose(2, 0, 1), 3, axis=0))
+    grey_stream = ImagesFromBytes(DataStream(IterableDataset({'images': data[:1]})),
+                                  color_mode='L')
+    luma, = next(grey_stream.get_epoch_iterator())
+    r, g, b = rgb.astype(int).transpose(2, 0, 1)
+    assert_array_equal(luma[0], (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16)
+
+
+def test_images_from_bytes_rejects_unknown_formats():
+    stream = ImagesFromBytes(DataStream(IterableDataset({'images': [b'GIF89a']})))
+    with pytest.raises(ValueError, match='cannot decode this image'):
+        next(stream.get_epoch_iterator())

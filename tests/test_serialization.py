@@ -1,0 +1,224 @@
+import io
+import os
+import pickle
+import subprocess
+import sys
+import tarfile
+import textwrap
+
+import numpy
+import pytest
+
+from blocks.bricks import MLP, Tanh
+from blocks.extensions import FinishAfter
+from blocks.extensions.saveload import Checkpoint, Load, SAVED_TO, LOADED_FROM
+from blocks.initialization import Constant, IsotropicGaussian
+from blocks.main_loop import MainLoop
+from blocks.model import Model
+from blocks.serialization import (add_to_dump, CorruptCheckpointError, dump,
+                                  dump_and_add_to_dump, load,
+                                  load_parameters, secure_dump)
+from tests.helpers import (regression_algorithm, regression_model,
+                           regression_stream)
+
+
+def build_mlp(seed=1):
+    mlp = MLP([Tanh(), None], [3, 4, 2], weights_init=IsotropicGaussian(0.1),
+              biases_init=Constant(0.5), seed=seed)
+    mlp.initialize()
+    return mlp
+
+
+def parameters_of(mlp):
+    return [parameter for linear in mlp.linear_transformations
+            for parameter in linear.parameters]
+
+
+def test_dump_format_is_readable_without_blocks(tmp_path):
+    mlp = build_mlp()
+    path = tmp_path / 'mlp.tar'
+    with open(path, 'wb') as f:
+        dump(mlp, f, parameters=parameters_of(mlp))
+    with tarfile.open(path) as archive:
+        assert archive.getnames() == ['_parameters', '_pkl']
+        with numpy.load(archive.extractfile('_parameters')) as npz:
+            assert sorted(npz.files) == ['|mlp|linear_0.W', '|mlp|linear_0.b',
+                                         '|mlp|linear_1.W', '|mlp|linear_1.b']
+            assert numpy.array_equal(npz['|mlp|linear_0.W'],
+                                     mlp.linear_transformations[0].W
+                                     .get_value())
+        # the pickle refers to the parameters instead of copying them
+        pickled = archive.extractfile('_pkl').read()
+    for parameter in parameters_of(mlp):
+        assert parameter.get_value().tobytes() not in pickled
+
+
+def test_dump_load_round_trip():
+    mlp = build_mlp()
+    f = io.BytesIO()
+    dump(mlp, f, parameters=parameters_of(mlp))
+    loaded = load(f)
+    assert [child.name for child in loaded.children] == \
+        ['linear_0', 'tanh', 'linear_1']
+    for original, copy in zip(parameters_of(mlp), parameters_of(loaded)):
+        assert numpy.array_equal(original.get_value(), copy.get_value())
+        assert copy is not original
+    parameters = load_parameters(f)
+    assert numpy.array_equal(parameters['/mlp/linear_1.b'],
+                             numpy.full(2, 0.5))
+
+
+def test_add_to_dump_and_load_by_name():
+    mlp = build_mlp()
+    f = io.BytesIO()
+    dump_and_add_to_dump(mlp, f, parameters=parameters_of(mlp),
+                         to_add={'children': mlp.children})
+    children = load(f, 'children')
+    assert [child.name for child in children] == ['linear_0', 'tanh',
+                                                  'linear_1']
+    assert numpy.array_equal(children[0].W.get_value(),
+                             mlp.children[0].W.get_value())
+    with pytest.raises(ValueError, match="reserved names"):
+        add_to_dump(mlp, f, '_pkl')
+    with pytest.raises(ValueError, match="has no member 'missing'"):
+        load(f, 'missing')
+
+
+def test_truncated_checkpoint_is_reported_with_its_path(tmp_path):
+    mlp = build_mlp()
+    path = tmp_path / 'mlp.tar'
+    with open(path, 'wb') as f:
+        dump(mlp, f, parameters=parameters_of(mlp))
+    data = path.read_bytes()
+    truncated = tmp_path / 'truncated.tar'
+    truncated.write_bytes(data[:len(data) // 3])
+    with open(truncated, 'rb') as f:
+        with pytest.raises(CorruptCheckpointError, match='truncated.tar'):
+            load(f)
+    garbage = tmp_path / 'garbage.tar'
+    garbage.write_bytes(b'not a tar archive at all' * 100)
+    with open(garbage, 'rb') as f:
+        with pytest.raises(CorruptCheckpointError, match='garbage.tar'):
+            load_parameters(f)
+
+
+def test_parameters_survive_a_damaged_pickle(tmp_path):
+    mlp = build_mlp()
+    buffer = io.BytesIO()
+    numpy.savez(buffer, **{'|mlp|linear_0.W': mlp.children[0].W.get_value()})
+    path = tmp_path / 'damaged.tar'
+    with tarfile.open(path, 'w') as archive:
+        for name, data in [('_parameters', buffer.getvalue()),
+                           ('_pkl', b'\x80\x05garbage')]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    with open(path, 'rb') as f:
+        with pytest.raises(CorruptCheckpointError,
+                           match=r"damaged.tar.*load_parameters"):
+            load(f)
+        parameters = load_parameters(f)
+    assert numpy.array_equal(parameters['/mlp/linear_0.W'],
+                             mlp.children[0].W.get_value())
+
+
+def test_secure_dump_keeps_the_old_file_when_dumping_fails(tmp_path):
+    path = tmp_path / 'object.pkl'
+    secure_dump({'version': 1}, str(path), dump_function=pickle.dump)
+
+    def failing_dump(object_, file_):
+        file_.write(b'partial')
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        secure_dump({'version': 2}, str(path), dump_function=failing_dump)
+    with open(path, 'rb') as f:
+        assert pickle.load(f) == {'version': 1}
+    assert os.listdir(tmp_path) == ['object.pkl']
+
+
+def test_killed_writer_leaves_the_previous_checkpoint(tmp_path):
+    path = tmp_path / 'checkpoint.tar'
+    mlp = build_mlp()
+    with open(path, 'wb') as f:
+        dump(mlp, f, parameters=parameters_of(mlp))
+    before = path.read_bytes()
+    script = textwrap.dedent("""
+        import os, signal, sys
+        import blocks.serialization as serialization
+        from blocks.bricks import MLP, Tanh
+        mlp = MLP([Tanh(), None], [3, 4, 2])
+        mlp.allocate()
+        parameters = [p for l in mlp.linear_transformations for p in l.parameters]
+        def killed_before_rename(source, destination):
+            os.kill(os.getpid(), signal.SIGKILL)
+        serialization.os.replace = killed_before_rename
+        serialization.secure_dump(mlp, sys.argv[1], parameters=parameters)
+    """)
+    process = subprocess.run([sys.executable, '-c', script, str(path)])
+    assert process.returncode == -9
+    assert path.read_bytes() == before
+    with open(path, 'rb') as f:
+        assert numpy.array_equal(load_parameters(f)['/mlp/linear_0.W'],
+                                 mlp.children[0].W.get_value())
+
+
+def make_main_loop(tmp_path, extensions, **kwargs):
+    cost, linear = regression_model()
+    main_loop = MainLoop(regression_algorithm(cost), regression_stream(),
+                         model=Model(cost), extensions=extensions, **kwargs)
+    return main_loop, linear
+
+
+def test_checkpoint_and_load(tmp_path):
+    path = str(tmp_path / 'checkpoint.tar')
+    main_loop, linear = make_main_loop(
+        tmp_path, [FinishAfter(after_n_batches=3),
+                   Checkpoint(path, every_n_batches=2,
+                              save_separately=['log'])])
+    main_loop.run()
+    assert main_loop.log[2][SAVED_TO] == (path,)
+    assert main_loop.log[3][SAVED_TO] == (path,)  # after_training
+    with open(path, 'rb') as f:
+        loaded = load(f)
+        log = load(f, 'log')
+    assert loaded.status['iterations_done'] == 3
+    assert log.status['iterations_done'] == 3
+    assert numpy.array_equal(loaded.model.parameters[0].get_value(),
+                             main_loop.model.parameters[0].get_value())
+
+    fresh, fresh_linear = make_main_loop(
+        tmp_path, [Load(path, load_iteration_state=True, load_log=True),
+                   FinishAfter(after_n_batches=4)])
+    fresh.run()
+    assert fresh.log[3][LOADED_FROM] == path
+    assert fresh.status['iterations_done'] == 4
+
+
+def test_checkpoint_refuses_nan_parameters(tmp_path, caplog):
+    path = tmp_path / 'checkpoint.tar'
+    main_loop, linear = make_main_loop(
+        tmp_path, [FinishAfter(after_n_batches=1),
+                   Checkpoint(str(path), after_batch=True)])
+    main_loop.run()
+    good = path.read_bytes()
+    linear.W.set_value(numpy.nan * linear.W.get_value())
+    checkpoint = main_loop.extensions[1]
+    checkpoint.do('after_batch', {})
+    assert path.read_bytes() == good
+    assert main_loop.log.current_row[SAVED_TO][-1] is None
+    assert 'refused' in caplog.text and '/linear.W' in caplog.text
+
+
+def test_loading_parameters_into_a_fresh_model(tmp_path):
+    mlp = build_mlp(seed=1)
+    path = tmp_path / 'mlp.tar'
+    with open(path, 'wb') as f:
+        dump(None, f, parameters=parameters_of(mlp))
+    from pytensor import tensor
+    fresh = build_mlp(seed=7)
+    model = Model(fresh.apply(tensor.matrix('x')))
+    with open(path, 'rb') as f:
+        model.set_parameter_values(load_parameters(f))
+    for original, loaded in zip(parameters_of(mlp), parameters_of(fresh)):
+        assert numpy.array_equal(original.get_value(), loaded.get_value())
