@@ -209,7 +209,7 @@ class Orthogonal(NdarrayInitialization):
     Examples
     --------
     >>> W = Orthogonal().generate(numpy.random.RandomState(1), (3, 3))
-    >>> bool(numpy.allclose(W.dot(W.T), numpy.eye(3)))
+    >>> bool(numpy.allclose(W.dot(W.T), numpy.eye(3), atol=1e-6))
     True
 
     """

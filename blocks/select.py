@@ -49,6 +49,12 @@ NAME_COLLISION = (
     "have unique names")
 
 
+def _own_parameters(brick):
+    """The parameters of `brick` (none before it is allocated)."""
+    return [parameter for parameter in getattr(brick, 'parameters', [])
+            if parameter is not None]
+
+
 class Path:
     """Encapsulates a path in a hierarchy of bricks.
 
@@ -242,6 +248,14 @@ class Selector:
         * :class:`Selector` with desired bricks.
         * list of :class:`~pytensor.tensor.sharedvar.TensorSharedVariable`.
 
+        Notes
+        -----
+        A path that ends in a parameter name selects the parameters of
+        that name owned by the bricks the path leads to, so that a
+        parameter's hierarchical name (:meth:`.Model.get_parameter_dict`)
+        selects exactly that parameter. Blocks returned the parameters of
+        that name of their descendants too.
+
         """
         if isinstance(path, str):
             path = Path.parse(path)
@@ -253,8 +267,10 @@ class Selector:
         for node in path.nodes:
             next_bricks = []
             if isinstance(node, Path.ParameterName):
-                return list(Selector(
-                    current_bricks).get_parameters(node).values())
+                return [parameter for brick in current_bricks
+                        if brick is not None
+                        for parameter in _own_parameters(brick)
+                        if parameter.name == node]
             for brick in current_bricks:
                 children = brick.children if brick else self.bricks
                 matching_bricks = [child for child in children
@@ -315,9 +331,7 @@ class Selector:
         """
         def recursion(brick):
             result = OrderedDict()
-            for parameter in getattr(brick, 'parameters', []):
-                if parameter is None:
-                    continue
+            for parameter in _own_parameters(brick):
                 if parameter_name and parameter.name != parameter_name:
                     continue
                 path = Path([Path.BrickName(brick.name),

@@ -158,7 +158,7 @@ def test_unknown_option_is_an_attribute_error(home):
     assert not hasattr(config, 'no_such_option')
 
 
-def test_option_without_default(home, monkeypatch):
+def test_option_without_default(home):
     configuration = make_configuration()
     with pytest.raises(ConfigurationError,
                        match="configuration value not set: data_path"):

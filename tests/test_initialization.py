@@ -22,7 +22,7 @@ def check(array, shape):
     assert array.dtype == floatX
 
 
-# Constant -----------------------------------------------------------------
+# Constant
 
 def test_constant_scalar():
     for shape in [(3,), (2, 3), (2, 3, 4)]:
@@ -44,7 +44,7 @@ def test_constant_that_does_not_broadcast():
         Constant([1., 2.]).generate(rng(), (2, 3))
 
 
-# IsotropicGaussian ------------------------------------------------------------
+# IsotropicGaussian
 
 def test_isotropic_gaussian_statistics():
     values = IsotropicGaussian(std=2., mean=1.).generate(rng(), (300, 200))
@@ -73,7 +73,7 @@ def test_isotropic_gaussian_rejects_negative_std():
         IsotropicGaussian(-1)
 
 
-# Uniform ------------------------------------------------------------------
+# Uniform
 
 def test_uniform_width():
     values = Uniform(mean=1., width=4.).generate(rng(), (300, 200))
@@ -100,7 +100,7 @@ def test_uniform_needs_exactly_one_of_width_and_std(kwargs):
         Uniform(**kwargs)
 
 
-# Identity -------------------------------------------------------------------
+# Identity
 
 def test_identity_square_and_rectangular():
     values = Identity().generate(rng(), (3, 3))
@@ -118,7 +118,7 @@ def test_identity_needs_a_matrix():
         Identity().generate(rng(), (2, 2, 2))
 
 
-# Orthogonal ---------------------------------------------------------------
+# Orthogonal
 
 def test_orthogonal_square():
     W = Orthogonal().generate(rng(), (20, 20))
@@ -152,7 +152,7 @@ def test_orthogonal_needs_a_matrix():
         Orthogonal().generate(rng(), (4,))
 
 
-# Sparse -------------------------------------------------------------------
+# Sparse
 
 def test_sparse_integer_row_counts():
     W = Sparse(num_init=3, weights_init=Constant(1.)).generate(rng(),
@@ -222,7 +222,7 @@ def test_sparse_nd_rejects_bad_axis():
         SparseND(axis=(0, 'a'), num_init=1, weights_init=Constant(1.))
 
 
-# initialize() -------------------------------------------------------------
+# initialize()
 
 def test_initialize_sets_the_shared_variable():
     variable = shared_floatx_nans((3, 2))

@@ -3,7 +3,7 @@ import pytest
 from pytensor import tensor
 
 from blocks.bricks import Linear, MLP, Tanh
-from blocks.bricks.base import Brick
+from blocks.bricks.base import application, Brick
 from blocks.filter import get_brick, VariableFilter
 from blocks.graph import ComputationGraph
 from blocks.model import Model
@@ -142,3 +142,30 @@ def test_papers_hierarchy_query():
     assert weights == [linear.W for linear in foo.linear_transformations]
     assert list(Selector([foo, bar]).select('/foo').get_parameters('W')
                 .values()) == weights
+
+
+class Gated(Brick):
+    """A brick with its own parameter named like its child's."""
+    def __init__(self, **kwargs):
+        super().__init__(children=[Linear(2, 2, name='inner')], **kwargs)
+
+    def _allocate(self):
+        self.parameters.append(shared_floatx_zeros((2,), name='W'))
+
+    @application(inputs=['x'], outputs=['output'])
+    def apply(self, x):
+        return self.children[0].apply(x) * self.parameters[0]
+
+
+def test_parameter_paths_select_own_parameters():
+    x = tensor.vector('x')
+    gated = Gated(name='gated')
+    model = Model(gated.apply(x))
+    selector = Selector(model.get_top_bricks())
+    assert selector.select('/gated.W') == [gated.parameters[0]]
+    assert selector.select('/gated/inner.W') == [gated.children[0].W]
+    assert list(selector.get_parameters('W')) == ['/gated.W',
+                                                  '/gated/inner.W']
+    for name, parameter in model.get_parameter_dict().items():
+        assert selector.select(name) == [parameter]
+    assert selector.select('.W') == []

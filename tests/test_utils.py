@@ -21,7 +21,7 @@ from blocks.utils.containers import AnnotatingList
 floatX = pytensor.config.floatX
 
 
-# pack, unpack -----------------------------------------------------------------
+# pack, unpack
 
 def test_pack():
     assert pack(1) == [1]
@@ -45,7 +45,7 @@ def test_unpack():
         unpack([1, 2], singleton=True)
 
 
-# Dictionaries ---------------------------------------------------------------
+# Dictionaries
 
 def test_dict_union():
     assert dict_union({'a': 1}, {'b': 2}, c=3) == {'a': 1, 'b': 2, 'c': 3}
@@ -102,7 +102,7 @@ def test_extract_args():
         extract_args(['a', 'b', 'c'], 1)
 
 
-# reraise_as -----------------------------------------------------------------
+# reraise_as
 
 def failing_function():
     raise KeyError('original')
@@ -158,7 +158,7 @@ def test_reraise_as_keeps_extra_arguments():
     assert excinfo.value.args[1] == 42
 
 
-# Shared variables -----------------------------------------------------------
+# Shared variables
 
 def test_shared_floatx_dtype():
     variable = shared_floatx([1, 2], name='v')
@@ -289,7 +289,7 @@ def test_put_hook_with_arguments():
     assert seen == [('sum', 3.)]
 
 
-# Compilation ----------------------------------------------------------------
+# Compilation
 
 def test_resolve_mode(monkeypatch):
     assert resolve_mode('CVM') == 'CVM'
@@ -317,7 +317,7 @@ def test_compile_function_uses_the_configured_mode(monkeypatch):
     assert float(f(numpy.float64(3.))) == 6.
 
 
-# Miscellaneous --------------------------------------------------------------
+# Miscellaneous
 
 def test_repr_attrs():
     class Thing:

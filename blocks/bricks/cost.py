@@ -175,7 +175,7 @@ class MisclassificationRate(Cost):
     --------
     >>> y, y_hat = tensor.lvector('y'), tensor.matrix('y_hat')
     >>> rate = MisclassificationRate().apply(y, y_hat)
-    >>> float(rate.eval({y: [0, 1], y_hat: [[.9, .1], [.8, .2]]}))
+    >>> float(rate.eval({y: [0, 1], y_hat: [[.75, .25], [.5, .25]]}))
     0.5
 
     """

@@ -11,7 +11,7 @@ from toolz import unique
 
 from blocks.roles import has_roles, AUXILIARY, PARAMETER
 from blocks.utils import (compile_function, dict_union, is_graph_input,
-                          is_shared_variable, shared_like)
+                          is_shared_variable)
 
 
 class ComputationGraph:
@@ -343,13 +343,13 @@ class ComputationGraph:
         role_variables = [var for var in self.variables
                           if hasattr(var.tag, "roles") and
                           not is_shared_variable(var)]
-        value_holders = [shared_like(var) for var in role_variables]
-        function = self.get_theano_function(
-            list(zip(value_holders, role_variables)))
-        function(*(data[input_.name] for input_ in self.inputs))
-        return OrderedDict([(var, value_holder.get_value(borrow=True))
-                            for var, value_holder in zip(role_variables,
-                                                         value_holders)])
+        # The graph's updates are performed, as by a call of the function
+        # of get_theano_function.
+        function = compile_function(self.inputs, role_variables,
+                                    updates=self.updates,
+                                    on_unused_input='ignore')
+        values = function(*(data[input_.name] for input_ in self.inputs))
+        return OrderedDict(zip(role_variables, values))
 
     def has_inputs(self, variable):
         """Check if a variable depends on input variables.

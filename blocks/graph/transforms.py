@@ -130,10 +130,11 @@ def apply_dropout(computation_graph, variables, drop_prob, rng=None,
         The computation graph.
     variables : list of :class:`~pytensor.tensor.TensorVariable`
         Variables to be dropped out.
-    drop_prob : float
+    drop_prob : float or scalar :class:`~pytensor.tensor.TensorVariable`
         Probability of dropping out. If you want to apply the dropout
         with different probabilities for different layers, call it
-        several times.
+        several times. A shared variable lets it change during training
+        without recompiling.
     rng : :class:`~pytensor.tensor.random.utils.RandomStream`, optional
         Random number generator.
     seed : int, optional
@@ -224,7 +225,9 @@ def apply_dropout(computation_graph, variables, drop_prob, rng=None,
 
     """
     variables = _check_variables(variables)
-    if not isinstance(drop_prob, numbers.Real) or not 0 <= drop_prob <= 1:
+    symbolic = isinstance(drop_prob, pytensor.graph.basic.Variable)
+    if not symbolic and (not isinstance(drop_prob, numbers.Real) or
+                         not 0 <= drop_prob <= 1):
         raise ValueError("drop_prob must be a number in [0, 1], got "
                          "{!r}".format(drop_prob))
     rng = _random_stream(rng, seed)

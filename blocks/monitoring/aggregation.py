@@ -19,35 +19,59 @@ import numpy
 import pytensor
 from pytensor import tensor
 from pytensor.graph.basic import Variable
-from pytensor.ifelse import ifelse
 
 
 def _as_variable(value):
-    """A tensor variable for `value`; Python numbers become floatX constants."""
+    """A tensor variable for `value` (Python numbers: floatX constants)."""
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
         return tensor.constant(value, dtype=pytensor.config.floatX)
     return tensor.as_tensor_variable(value)
 
 
-def _accumulator(variable, name, suffix):
-    """A shared variable to accumulate `variable` in (empty until filled).
+def _storage(variable, name, suffix, dtype=None, fill=None):
+    """A shared variable to aggregate `variable` in.
 
-    Integer and boolean variables accumulate in ``int64``, so that sums do
-    not overflow.
+    Its static shape is unknown, so that it takes the shape of the values.
+    It starts empty or, given `fill`, as :func:`_filled` resets it.
 
     """
+    name = '{}_{}'.format(name, suffix) if name else suffix
+    dtype = dtype or variable.dtype
+    if fill is None:
+        value = numpy.zeros((0,) * variable.ndim, dtype=dtype)
+    else:
+        value = numpy.full((1,) * variable.ndim, fill, dtype=dtype)
+    return pytensor.shared(value, name=name)
+
+
+def _sum_dtype(variable):
+    """Integer and boolean variables are summed in ``int64``."""
     dtype = variable.dtype
     if dtype == 'bool' or dtype.startswith(('int', 'uint')):
-        dtype = 'int64'
-    name = '{}_{}'.format(name, suffix) if name else suffix
-    return pytensor.shared(numpy.zeros((0,) * variable.ndim, dtype=dtype),
-                           name=name)
+        return 'int64'
+    return dtype
 
 
-def _initialized_flag(name):
-    """A shared flag: has the accumulator received a batch since reset."""
-    name = '{}_initialized'.format(name) if name else 'initialized'
-    return pytensor.shared(numpy.asarray(0, dtype='int8'), name=name)
+def _filled(storage, value):
+    """A constant of the storage's dtype and rank, all sizes 1, holding `value`.
+
+    Broadcasting makes it combine with a batch value of any shape, so that
+    the first batch needs no special case (the compiled function evaluates
+    both branches of an ``ifelse`` in some modes, Numba's among them).
+
+    """
+    return tensor.constant(numpy.full((1,) * storage.ndim, value,
+                                      dtype=storage.dtype))
+
+
+def _extreme_value(dtype, largest):
+    """The largest (or smallest) value of a dtype: infinities for floats."""
+    if dtype == 'bool':
+        return largest
+    if dtype.startswith(('int', 'uint')):
+        info = numpy.iinfo(dtype)
+        return info.max if largest else info.min
+    return numpy.inf if largest else -numpy.inf
 
 
 class AggregationScheme(ABC):
@@ -140,22 +164,21 @@ class Mean(AggregationScheme):
         numerator = _as_variable(self.numerator)
         denominator = _as_variable(self.denominator)
         name = getattr(self.numerator, 'name', None)
-        initialized = _initialized_flag(name)
-        numerator_acc = _accumulator(numerator, name, 'numerator')
-        denominator_acc = _accumulator(denominator, name, 'denominator')
-        numerator = tensor.cast(numerator, numerator_acc.dtype)
-        denominator = tensor.cast(denominator, denominator_acc.dtype)
+        numerator_acc = _storage(numerator, name, 'numerator',
+                                 _sum_dtype(numerator), fill=0)
+        denominator_acc = _storage(denominator, name, 'denominator',
+                                   _sum_dtype(denominator), fill=0)
+        # Reset to zeros of size 1 along every axis, which broadcast
+        # against the first batch's value.
         initialization_updates = [
-            (numerator_acc, tensor.zeros_like(numerator_acc)),
-            (denominator_acc, tensor.zeros_like(denominator_acc)),
-            (initialized, tensor.zeros_like(initialized))]
+            (numerator_acc, _filled(numerator_acc, 0)),
+            (denominator_acc, _filled(denominator_acc, 0))]
         accumulation_updates = [
             (numerator_acc,
-             ifelse(initialized, numerator_acc + numerator, numerator)),
+             numerator_acc + tensor.cast(numerator, numerator_acc.dtype)),
             (denominator_acc,
-             ifelse(initialized, denominator_acc + denominator,
-                    denominator)),
-            (initialized, tensor.ones_like(initialized))]
+             denominator_acc + tensor.cast(denominator,
+                                           denominator_acc.dtype))]
         return Aggregator(aggregation_scheme=self,
                           initialization_updates=initialization_updates,
                           accumulation_updates=accumulation_updates,
@@ -227,9 +250,7 @@ class TakeLast(AggregationScheme):
     """
     def get_aggregator(self):
         variable = tensor.as_tensor_variable(self.variable)
-        storage = pytensor.shared(
-            numpy.zeros((0,) * variable.ndim, dtype=variable.dtype),
-            name='{}_last'.format(variable.name) if variable.name else None)
+        storage = _storage(variable, variable.name, 'last')
         return Aggregator(
             aggregation_scheme=self,
             initialization_updates=[(storage, tensor.zeros_like(storage))],
@@ -240,29 +261,22 @@ class TakeLast(AggregationScheme):
 class _Extremum(AggregationScheme):
     """Keep the elementwise extremum of the batch values seen so far.
 
-    Until the first batch the accumulator holds nothing, so the first
-    batch's value is taken as it is, rather than compared with an initial
-    value that could be smaller (or larger) than every value.
+    The storage is reset to the dtype's largest value (for a minimum; the
+    smallest for a maximum: infinities for floats), never zero, which
+    could be smaller (larger) than every value.
 
     """
     extremum = None
     suffix = None
+    start_largest = None
 
     def get_aggregator(self):
         variable = tensor.as_tensor_variable(self.variable)
-        name = variable.name
-        initialized = _initialized_flag(name)
-        storage = pytensor.shared(
-            numpy.zeros((0,) * variable.ndim, dtype=variable.dtype),
-            name='{}_{}'.format(name, self.suffix) if name else self.suffix)
-        initialization_updates = [
-            (storage, tensor.zeros_like(storage)),
-            (initialized, tensor.zeros_like(initialized))]
+        start = _extreme_value(variable.dtype, self.start_largest)
+        storage = _storage(variable, variable.name, self.suffix, fill=start)
+        initialization_updates = [(storage, _filled(storage, start))]
         accumulation_updates = [
-            (storage, ifelse(initialized,
-                             type(self).extremum(storage, variable),
-                             variable)),
-            (initialized, tensor.ones_like(initialized))]
+            (storage, type(self).extremum(storage, variable))]
         return Aggregator(aggregation_scheme=self,
                           initialization_updates=initialization_updates,
                           accumulation_updates=accumulation_updates,
@@ -290,6 +304,7 @@ class Minimum(_Extremum):
     """
     extremum = staticmethod(tensor.minimum)
     suffix = 'minimum'
+    start_largest = True
 
 
 class Maximum(_Extremum):
@@ -313,6 +328,7 @@ class Maximum(_Extremum):
     """
     extremum = staticmethod(tensor.maximum)
     suffix = 'maximum'
+    start_largest = False
 
 
 class Concatenate(AggregationScheme):
@@ -339,18 +355,16 @@ class Concatenate(AggregationScheme):
         name = variable.name
         if variable.ndim == 0:
             variable = variable.dimshuffle('x')
-        initialized = _initialized_flag(name)
-        storage = pytensor.shared(
-            numpy.zeros((0,) * variable.ndim, dtype=variable.dtype),
-            name='{}_concatenated'.format(name) if name else None)
+        storage = _storage(variable, name, 'concatenated')
         initialization_updates = [
-            (storage, tensor.zeros_like(storage)),
-            (initialized, tensor.zeros_like(initialized))]
+            (storage, tensor.zeros((0,) * storage.ndim, dtype=storage.dtype))]
+        # The empty storage is reshaped to the batch's trailing shape, so
+        # that the first batch needs no special case.
+        previous = storage.reshape(
+            [-1] + [variable.shape[axis] for axis in range(1, variable.ndim)],
+            ndim=variable.ndim)
         accumulation_updates = [
-            (storage, ifelse(initialized,
-                             tensor.concatenate([storage, variable]),
-                             variable)),
-            (initialized, tensor.ones_like(initialized))]
+            (storage, tensor.concatenate([previous, variable]))]
         return Aggregator(aggregation_scheme=self,
                           initialization_updates=initialization_updates,
                           accumulation_updates=accumulation_updates,

@@ -87,7 +87,8 @@ class AggregationBuffer:
     accumulation_updates : list of tuples
         Accumulation updates of the aggregators.
     readout_variables : dict
-        A dictionary of record names to :class:`~pytensor.tensor.TensorVariable`
+        A dictionary of record names to
+        :class:`~pytensor.tensor.TensorVariable`
         representing the aggregated values.
     inputs : list of :class:`~pytensor.tensor.TensorVariable`
         The list of inputs needed for accumulation.
@@ -176,7 +177,7 @@ class AggregationBuffer:
 
     def initialize_aggregators(self):
         """Initialize the aggregators."""
-        if self._readout_fun is None:
+        if self._readout_fun is None and self.variables:
             self._compile()
         if self._initialize_fun is not None:
             self._initialize_fun()
@@ -194,6 +195,8 @@ class AggregationBuffer:
         if not self._initialized:
             raise RuntimeError(NOT_INITIALIZED.format(
                 owner='AggregationBuffer', method='initialize_aggregators'))
+        if not self.variables:
+            return OrderedDict()
         if self._readout_fun is None:
             self._compile()
         values = self._readout_fun()
@@ -313,7 +316,7 @@ class MonitoredQuantityBuffer:
 
 
 class DatasetEvaluator:
-    """A DatasetEvaluator evaluates many PyTensor variables or other quantities.
+    """Evaluates many PyTensor variables or other quantities.
 
     The DatasetEvaluator provides a do-it-all method, :meth:`evaluate`,
     which computes values of ``variables`` on a dataset.
@@ -411,7 +414,8 @@ class DatasetEvaluator:
                     "can feed it; name it after its source".format(input_))
         self.input_names = list(OrderedDict.fromkeys(
             input_.name for input_ in self.unique_inputs))
-        self._needs_data = bool(self._accumulation_updates or self._outputs)
+        self._needs_data = bool(self._accumulation_updates or
+                                self.monitored_quantities)
         self._accumulate_fun = None
 
     def _compile(self):
@@ -456,7 +460,7 @@ class DatasetEvaluator:
             self._compile()
         numerical_values = self._accumulate_fun(
             *[batch[input_.name] for input_ in self.unique_inputs])
-        if self._outputs:
+        if self.monitored_quantities:
             self.monitored_quantities_buffer.aggregate_quantities(
                 [numpy.asarray(value) for value in numerical_values])
 

@@ -178,8 +178,8 @@ class H5PYDataset(Dataset):
                 indices = entry[2] if len(entry) > 2 else None
                 comment = (entry[3] if len(entry) > 3 else '') or '.'
                 rows.append((split, source, start, stop, indices, True, comment))
-        longest = lambda column: max(1, max(len(row[column].encode('utf8'))
-                                            for row in rows))
+        def longest(column):
+            return max(1, max(len(row[column].encode('utf8')) for row in rows))
         dtype = numpy.dtype([
             ('split', 'S{}'.format(longest(0))),
             ('source', 'S{}'.format(longest(1))),

@@ -1,4 +1,4 @@
-"""The brick machinery: life cycle, lazy configuration, applications, pickling."""
+"""The brick machinery: life cycle, lazy arguments, applications, pickling."""
 import pickle
 import warnings
 from collections import OrderedDict
@@ -17,13 +17,13 @@ from blocks.bricks.base import (Application, ApplicationCall,
 from blocks.graph import ComputationGraph
 from blocks.initialization import Constant, IsotropicGaussian
 from blocks.roles import (has_roles, AUXILIARY, BIAS, COST, INPUT, OUTPUT,
-                          PARAMETER, WEIGHT)
+                          WEIGHT)
 from blocks.utils import compile_function, shared_floatx_nans
 
 floatX = pytensor.config.floatX
 
 
-# Small purpose-built bricks ------------------------------------------------
+# Small purpose-built bricks
 
 class Recorder(Brick):
     """Records every stage of its life cycle in a shared list."""
@@ -144,11 +144,7 @@ class GetsApplication(Brick):
         return x
 
 
-def matrix_value(rng, shape):
-    return rng.normal(size=shape).astype(floatX)
-
-
-# Life cycle -----------------------------------------------------------------
+# Life cycle
 
 def test_allocate_pushes_config_then_allocates_children_then_parent():
     log = []
@@ -364,7 +360,7 @@ def test_lazy_false_on_a_subclass():
     assert eager.initialized and not lazy_linear.initialized
 
 
-# lazy -----------------------------------------------------------------------
+# lazy
 
 def test_lazy_positional_and_keyword_arguments():
     brick = LazyBrick(1, 2, 'x', 'y')
@@ -431,7 +427,7 @@ def test_lazy_arguments_accumulate_through_subclasses():
         brick.allocate()
 
 
-# Names, children, paths -------------------------------------------------------
+# Names, children, paths
 
 def test_default_name_is_the_lowercased_class_name():
     assert TwoOutputs().name == 'twooutputs'
@@ -473,7 +469,7 @@ def test_get_dim():
         linear.get_dim('foo')
 
 
-# Applications ---------------------------------------------------------------
+# Applications
 
 def test_application_inputs_and_outputs_at_class_and_instance_level():
     brick = TwoOutputs()
@@ -689,7 +685,7 @@ def test_print_shapes(capfd):
     assert '(2, 3)' in capfd.readouterr().out
 
 
-# Pickling ---------------------------------------------------------------------
+# Pickling
 
 def make_mlp():
     mlp = MLP([Tanh(), Softmax()], [3, 4, 2],
@@ -765,7 +761,7 @@ def test_pickle_wrapped_brick_graph():
         [[0.5, 0.5]], [[0.5, 0.5]]]
 
 
-# Initializable --------------------------------------------------------------
+# Initializable
 
 def test_seed_makes_initialization_reproducible():
     def weights(seed):

@@ -57,7 +57,7 @@ def expected_huge_gradient():
     return (numpy.exp(numpy_log_softmax(HUGE_LOGITS)) - one_hot) / 3
 
 
-# CategoricalCrossEntropy ------------------------------------------------------
+# CategoricalCrossEntropy
 
 def test_categorical_cross_entropy_with_labels(rng):
     x, y = tensor.matrix('x'), tensor.lvector('y')
@@ -147,7 +147,7 @@ def test_categorical_cross_entropy_rank_mismatch():
                                         tensor.matrix('y_hat'))
 
 
-# BinaryCrossEntropy -----------------------------------------------------------
+# BinaryCrossEntropy
 
 def test_binary_cross_entropy_matches_numpy(rng):
     p, t = tensor.matrix('p'), tensor.matrix('t')
@@ -186,7 +186,7 @@ def test_binary_cross_entropy_is_stable_after_logistic(use_brick):
     assert_allclose(grad, [[0.5, -0.5], [0., 0.]], atol=1e-6)
 
 
-# AbsoluteError, SquaredError ------------------------------------------------
+# AbsoluteError, SquaredError
 
 def test_absolute_error_matches_numpy(rng):
     y, y_hat = tensor.matrix('y'), tensor.matrix('y_hat')
@@ -221,7 +221,7 @@ def test_costs_do_not_warn_about_children():
         SquaredError().apply(y, Tanh().apply(y_hat))
 
 
-# MisclassificationRate ------------------------------------------------------
+# MisclassificationRate
 
 def test_misclassification_rate_top_1(rng):
     y, y_hat = tensor.lvector('y'), tensor.matrix('y_hat')

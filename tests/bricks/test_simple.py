@@ -42,7 +42,7 @@ def numpy_log_softmax(x):
                                                       keepdims=True))
 
 
-# Linear, Bias ---------------------------------------------------------------
+# Linear, Bias
 
 def test_linear_matches_numpy(rng):
     linear = Linear(4, 3, weights_init=IsotropicGaussian(0.1),
@@ -124,7 +124,7 @@ def test_bias_dimension_set_through_input_dim():
     assert bias.parameters[0].get_value().shape == (4,)
 
 
-# Maxout ---------------------------------------------------------------------
+# Maxout
 
 def test_maxout_matches_numpy(rng):
     x, x_val = tensor.matrix('x'), data(rng, 5, 6)
@@ -163,7 +163,7 @@ def test_linear_maxout_lazy_input_dim():
     assert brick.linear.W.get_value().shape == (5, 6)
 
 
-# Activations ------------------------------------------------------------------
+# Activations
 
 ACTIVATIONS = [
     (Identity(), lambda x: x),
@@ -196,7 +196,7 @@ def test_rectifier_and_leaky_rectifier_at_known_points():
                     [-1., 0., 3.])
 
 
-# Softmax ------------------------------------------------------------------
+# Softmax
 
 def test_softmax_apply_and_log_probabilities(rng):
     x, x_val = tensor.matrix('x'), data(rng, 4, 5)

@@ -246,3 +246,15 @@ def test_collect_parameters_checks_its_arguments():
         collect_parameters(cg, [x])
     with pytest.raises(ValueError, match="at least one"):
         collect_parameters(cg, [])
+
+
+def test_apply_dropout_with_a_shared_probability():
+    x = tensor.vector('x')
+    drop_prob = pytensor.shared(numpy.asarray(0., dtype=floatX))
+    function = apply_dropout(ComputationGraph([x + 0]), [x],
+                             drop_prob).get_theano_function()
+    value = numpy.ones(1000, dtype=floatX)
+    assert function(value)[0].tolist() == value.tolist()
+    drop_prob.set_value(numpy.asarray(0.5, dtype=floatX))
+    output, = function(value)
+    assert set(output.tolist()) == {0., 2.}

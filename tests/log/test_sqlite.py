@@ -107,8 +107,8 @@ def test_rows_are_readable_by_another_process_while_open(database):
     output = subprocess.run(
         [sys.executable, '-c', script, database, log.h_uuid],
         capture_output=True, text=True, check=True, timeout=60).stdout
-    assert output.splitlines() == ['[(0, 1.0), (1, 0.5), (2, 0.3333333333333333)]',
-                                   '[(3,)]']
+    assert output.splitlines() == [
+        '[(0, 1.0), (1, 0.5), (2, 0.3333333333333333)]', '[(3,)]']
     # The log keeps working after the other process read the database.
     log.current_row['cost'] = 0.25
     assert log.current_row['cost'] == 0.25
