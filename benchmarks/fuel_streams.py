@@ -12,6 +12,7 @@ Also times building ``mnist.hdf5`` from the shipped files. Run by hand::
 The data path is a temporary directory, so nothing outside it is written.
 """
 import os
+import shutil
 import tempfile
 import time
 
@@ -28,7 +29,15 @@ def best_of(function, repeat=5):
 
 
 def main():
-    os.environ['FUEL_DATA_PATH'] = tempfile.mkdtemp(prefix='fuel-bench-')
+    data_path = tempfile.mkdtemp(prefix='fuel-bench-')
+    os.environ['FUEL_DATA_PATH'] = data_path
+    try:
+        run()
+    finally:
+        shutil.rmtree(data_path, ignore_errors=True)
+
+
+def run():
     from fuel import config
     from fuel.converters.mnist import build_shipped_mnist
     from fuel.datasets import MNIST

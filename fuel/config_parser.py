@@ -92,7 +92,8 @@ def float_type(value):
 
 
 def default_data_path():
-    """``$XDG_DATA_HOME/fuel`` when ``XDG_DATA_HOME`` is set, else ``~/.local/share/fuel``."""
+    """``$XDG_DATA_HOME/fuel`` if ``XDG_DATA_HOME`` is set, else
+    ``~/.local/share/fuel``."""
     data_home = os.environ.get('XDG_DATA_HOME')
     if not data_home:
         data_home = os.path.join(os.path.expanduser('~'), '.local', 'share')

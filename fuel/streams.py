@@ -111,7 +111,8 @@ class AbstractDataStream:
 
 
 class EpochIterator:
-    """The endless, picklable iterator that :meth:`~AbstractDataStream.iterate_epochs` returns."""
+    """The endless, picklable iterator of
+    :meth:`~AbstractDataStream.iterate_epochs`."""
     def __init__(self, data_stream, as_dict=False):
         self.data_stream = data_stream
         self.as_dict = as_dict

@@ -7,6 +7,7 @@ from blocks.extensions.base import SimpleExtension, TrainingExtension
 from blocks.monitoring.aggregation import MonitoredQuantity, take_last
 from blocks.monitoring.evaluators import (
     AggregationBuffer, DatasetEvaluator, MonitoredQuantityBuffer)
+from blocks.utils import named_copy
 
 logger = logging.getLogger(__name__)
 
@@ -174,8 +175,11 @@ class TrainingDataMonitoring(SimpleExtension, MonitoringExtension):
                                      variable_or_not))
 
         self._non_variables = MonitoredQuantityBuffer(self._non_variables)
+        # Requirements are often unnamed (``x.sum()``) or share a name, and
+        # buffers key their values by name.
         self._required_for_non_variables = AggregationBuffer(
-            [take_last(v) for v in self._non_variables.requires])
+            [take_last(named_copy(variable, 'required_{}'.format(i)))
+             for i, variable in enumerate(self._non_variables.requires)])
         self._variables = AggregationBuffer(
             self._variables, use_take_last=True)
         self._last_time_called = -1
@@ -200,6 +204,9 @@ class TrainingDataMonitoring(SimpleExtension, MonitoringExtension):
                 raise ValueError("TrainingDataMonitoring requires an "
                                  "UpdatesAlgorithm (such as GradientDescent), "
                                  "got {!r}".format(self.main_loop.algorithm))
+            compile_kwargs = training_compile_kwargs(self.main_loop)
+            self._variables.compile_kwargs = compile_kwargs
+            self._required_for_non_variables.compile_kwargs = compile_kwargs
             self.main_loop.algorithm.add_updates(
                 self._variables.accumulation_updates)
             self.main_loop.algorithm.add_updates(

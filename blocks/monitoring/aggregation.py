@@ -20,6 +20,8 @@ import pytensor
 from pytensor import tensor
 from pytensor.graph.basic import Variable
 
+from blocks.utils import unbroadcast
+
 
 def _as_variable(value):
     """A tensor variable for `value` (Python numbers: floatX constants)."""
@@ -28,20 +30,50 @@ def _as_variable(value):
     return tensor.as_tensor_variable(value)
 
 
-def _storage(variable, name, suffix, dtype=None, fill=None):
-    """A shared variable to aggregate `variable` in.
+def _shared(name, suffix, ndim, dtype):
+    """An empty shared variable (no static shape) to aggregate in."""
+    name = '{}_{}'.format(name, suffix) if name else suffix
+    return pytensor.shared(numpy.zeros((0,) * ndim, dtype=dtype), name=name)
 
-    Its static shape is unknown, so that it takes the shape of the values.
-    It starts empty or, given `fill`, as :func:`_filled` resets it.
+
+def _rows(variable, name, suffix, dtype=None):
+    """A shared variable holding zero or one value of `variable`.
+
+    It has an extra first axis, of length 0 after a reset and 1 once a
+    batch was folded in, so that :func:`_stacked` treats the first batch
+    like the others without an ``ifelse`` (some modes, Numba's among them,
+    evaluate both of its branches) and without runtime broadcasting, which
+    PyTensor refuses.
 
     """
-    name = '{}_{}'.format(name, suffix) if name else suffix
-    dtype = dtype or variable.dtype
-    if fill is None:
-        value = numpy.zeros((0,) * variable.ndim, dtype=dtype)
-    else:
-        value = numpy.full((1,) * variable.ndim, fill, dtype=dtype)
-    return pytensor.shared(value, name=name)
+    return _shared(name, suffix, variable.ndim + 1, dtype or variable.dtype)
+
+
+def _reset(storage):
+    """The update that empties a storage."""
+    return storage, tensor.zeros((0,) * storage.ndim, dtype=storage.dtype)
+
+
+def _stacked(storage, value):
+    """The rows of `storage` and `value`, stacked along the first axis."""
+    value = tensor.cast(value, storage.dtype)
+    previous = storage.reshape(
+        [-1] + [value.shape[axis] for axis in range(value.ndim)],
+        ndim=value.ndim + 1)
+    return tensor.concatenate([previous, tensor.shape_padleft(value)])
+
+
+def _update(storage, value):
+    """An update pair; PyTensor refuses static length-1 axes in the value."""
+    return storage, unbroadcast(value)
+
+
+def _first_row(storage, default):
+    """The first row of a storage, or `default` when it is empty."""
+    fallback = tensor.alloc(numpy.asarray(default, dtype=storage.dtype), 1,
+                            *[storage.shape[axis]
+                              for axis in range(1, storage.ndim)])
+    return tensor.concatenate([storage, fallback])[0]
 
 
 def _sum_dtype(variable):
@@ -50,28 +82,6 @@ def _sum_dtype(variable):
     if dtype == 'bool' or dtype.startswith(('int', 'uint')):
         return 'int64'
     return dtype
-
-
-def _filled(storage, value):
-    """A constant of the storage's dtype and rank, all sizes 1, holding `value`.
-
-    Broadcasting makes it combine with a batch value of any shape, so that
-    the first batch needs no special case (the compiled function evaluates
-    both branches of an ``ifelse`` in some modes, Numba's among them).
-
-    """
-    return tensor.constant(numpy.full((1,) * storage.ndim, value,
-                                      dtype=storage.dtype))
-
-
-def _extreme_value(dtype, largest):
-    """The largest (or smallest) value of a dtype: infinities for floats."""
-    if dtype == 'bool':
-        return largest
-    if dtype.startswith(('int', 'uint')):
-        info = numpy.iinfo(dtype)
-        return info.max if largest else info.min
-    return numpy.inf if largest else -numpy.inf
 
 
 class AggregationScheme(ABC):
@@ -164,25 +174,24 @@ class Mean(AggregationScheme):
         numerator = _as_variable(self.numerator)
         denominator = _as_variable(self.denominator)
         name = getattr(self.numerator, 'name', None)
-        numerator_acc = _storage(numerator, name, 'numerator',
-                                 _sum_dtype(numerator), fill=0)
-        denominator_acc = _storage(denominator, name, 'denominator',
-                                   _sum_dtype(denominator), fill=0)
-        # Reset to zeros of size 1 along every axis, which broadcast
-        # against the first batch's value.
-        initialization_updates = [
-            (numerator_acc, _filled(numerator_acc, 0)),
-            (denominator_acc, _filled(denominator_acc, 0))]
+        numerator_acc = _rows(numerator, name, 'numerator',
+                              _sum_dtype(numerator))
+        denominator_acc = _rows(denominator, name, 'denominator',
+                                _sum_dtype(denominator))
+        initialization_updates = [_reset(numerator_acc),
+                                  _reset(denominator_acc)]
         accumulation_updates = [
-            (numerator_acc,
-             numerator_acc + tensor.cast(numerator, numerator_acc.dtype)),
-            (denominator_acc,
-             denominator_acc + tensor.cast(denominator,
-                                           denominator_acc.dtype))]
+            _update(acc, _stacked(acc, value).sum(axis=0, keepdims=True,
+                                                 dtype=acc.dtype))
+            for acc, value in [(numerator_acc, numerator),
+                               (denominator_acc, denominator)]]
+        # Before any batch: 0 / 0.
+        readout = (numerator_acc.sum(axis=0, dtype=numerator_acc.dtype) /
+                   denominator_acc.sum(axis=0, dtype=denominator_acc.dtype))
         return Aggregator(aggregation_scheme=self,
                           initialization_updates=initialization_updates,
                           accumulation_updates=accumulation_updates,
-                          readout_variable=numerator_acc / denominator_acc)
+                          readout_variable=readout)
 
 
 def mean(numerator, denominator=1.):
@@ -250,37 +259,37 @@ class TakeLast(AggregationScheme):
     """
     def get_aggregator(self):
         variable = tensor.as_tensor_variable(self.variable)
-        storage = _storage(variable, variable.name, 'last')
+        storage = _shared(variable.name, 'last', variable.ndim,
+                          variable.dtype)
         return Aggregator(
             aggregation_scheme=self,
             initialization_updates=[(storage, tensor.zeros_like(storage))],
-            accumulation_updates=[(storage, variable)],
+            accumulation_updates=[_update(storage, variable)],
             readout_variable=storage)
 
 
 class _Extremum(AggregationScheme):
     """Keep the elementwise extremum of the batch values seen so far.
 
-    The storage is reset to the dtype's largest value (for a minimum; the
-    smallest for a maximum: infinities for floats), never zero, which
-    could be smaller (larger) than every value.
+    The storage is emptied on reset rather than set to an initial value
+    (zero could be smaller, or larger, than every value), so the first
+    batch's value is taken as it is. Before any batch the readout is NaN
+    (zero for integers).
 
     """
-    extremum = None
+    reduction = None
     suffix = None
-    start_largest = None
 
     def get_aggregator(self):
         variable = tensor.as_tensor_variable(self.variable)
-        start = _extreme_value(variable.dtype, self.start_largest)
-        storage = _storage(variable, variable.name, self.suffix, fill=start)
-        initialization_updates = [(storage, _filled(storage, start))]
-        accumulation_updates = [
-            (storage, type(self).extremum(storage, variable))]
+        storage = _rows(variable, variable.name, self.suffix)
+        stacked = _stacked(storage, variable)
+        extremum = getattr(stacked, self.reduction)(axis=0, keepdims=True)
+        default = numpy.nan if storage.dtype.startswith('float') else 0
         return Aggregator(aggregation_scheme=self,
-                          initialization_updates=initialization_updates,
-                          accumulation_updates=accumulation_updates,
-                          readout_variable=storage)
+                          initialization_updates=[_reset(storage)],
+                          accumulation_updates=[_update(storage, extremum)],
+                          readout_variable=_first_row(storage, default))
 
 
 class Minimum(_Extremum):
@@ -298,13 +307,12 @@ class Minimum(_Extremum):
     ...     [x], [], updates=aggregator.accumulation_updates)
     >>> for batch in ([5., 7.], [3., 4.], [6., 8.]):
     ...     _ = accumulate(numpy.asarray(batch, dtype=x.dtype))
-    >>> aggregator.readout_variable.get_value().tolist()
+    >>> float(aggregator.readout_variable.eval())
     3.0
 
     """
-    extremum = staticmethod(tensor.minimum)
+    reduction = 'min'
     suffix = 'minimum'
-    start_largest = True
 
 
 class Maximum(_Extremum):
@@ -322,13 +330,12 @@ class Maximum(_Extremum):
     ...     [x], [], updates=aggregator.accumulation_updates)
     >>> for batch in ([-5., -7.], [-3., -4.], [-6., -8.]):
     ...     _ = accumulate(numpy.asarray(batch, dtype=x.dtype))
-    >>> aggregator.readout_variable.get_value().tolist()
+    >>> float(aggregator.readout_variable.eval())
     -3.0
 
     """
-    extremum = staticmethod(tensor.maximum)
+    reduction = 'max'
     suffix = 'maximum'
-    start_largest = False
 
 
 class Concatenate(AggregationScheme):
@@ -355,18 +362,17 @@ class Concatenate(AggregationScheme):
         name = variable.name
         if variable.ndim == 0:
             variable = variable.dimshuffle('x')
-        storage = _storage(variable, name, 'concatenated')
-        initialization_updates = [
-            (storage, tensor.zeros((0,) * storage.ndim, dtype=storage.dtype))]
+        storage = _shared(name, 'concatenated', variable.ndim,
+                          variable.dtype)
         # The empty storage is reshaped to the batch's trailing shape, so
         # that the first batch needs no special case.
         previous = storage.reshape(
             [-1] + [variable.shape[axis] for axis in range(1, variable.ndim)],
             ndim=variable.ndim)
         accumulation_updates = [
-            (storage, tensor.concatenate([previous, variable]))]
+            _update(storage, tensor.concatenate([previous, variable]))]
         return Aggregator(aggregation_scheme=self,
-                          initialization_updates=initialization_updates,
+                          initialization_updates=[_reset(storage)],
                           accumulation_updates=accumulation_updates,
                           readout_variable=storage)
 

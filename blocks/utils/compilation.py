@@ -1,7 +1,11 @@
 """The one place where Blocks compiles PyTensor functions."""
 import pytensor
+from pytensor.compile.mode import get_mode
+from pytensor.link.c.basic import CLinker
+from pytensor.link.vm import VMLinker
 
 from blocks.config import config
+from blocks.utils.blas import configure_blas
 
 
 def resolve_mode(mode=None):
@@ -43,5 +47,17 @@ def compile_function(inputs, outputs=None, mode=None, **kwargs):
     6.0
 
     """
-    return pytensor.function(inputs, outputs, mode=resolve_mode(mode),
-                             **kwargs)
+    mode = resolve_mode(mode)
+    if uses_c_linker(mode):
+        configure_blas()
+    return pytensor.function(inputs, outputs, mode=mode, **kwargs)
+
+
+def uses_c_linker(mode):
+    """Whether a mode compiles C code (and so can use a C BLAS)."""
+    try:
+        linker = get_mode(mode).linker
+    except Exception:
+        return False
+    return (isinstance(linker, CLinker) or
+            (isinstance(linker, VMLinker) and linker.c_thunks))

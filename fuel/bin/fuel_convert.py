@@ -67,6 +67,11 @@ def build_parser():
 
 def main(args=None):
     """Run ``fuel-convert`` with ``args`` (default: the command line)."""
+    run(args)
+
+
+def run(args=None):
+    """Do what ``fuel-convert`` does and return the paths of the files written."""
     parser, functions = build_parser()
     command_args = sys.argv[1:] if args is None else list(args)
     options = vars(parser.parse_args(command_args))

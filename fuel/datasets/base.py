@@ -128,7 +128,8 @@ class Dataset:
             '{} must implement get_data'.format(type(self).__name__))
 
     def filter_sources(self, data):
-        """Keep the entries of ``data`` (one per provided source) that are in ``sources``."""
+        """Keep the entries of ``data`` (one per provided source) that are
+        in ``sources``."""
         return tuple(datum for datum, source in zip(data, self.provides_sources)
                      if source in self.sources)
 

@@ -37,5 +37,9 @@ class BinarizedMNIST(H5PYDataset):
 
     def __init__(self, which_sets, **kwargs):
         kwargs.setdefault('load_in_memory', True)
-        super().__init__(file_or_path=find_in_data_path(self.filename),
-                         which_sets=which_sets, **kwargs)
+        super().__init__(file_or_path=self.locate(), which_sets=which_sets,
+                         **kwargs)
+
+    def locate(self):
+        """The path of the dataset's file in the data path."""
+        return find_in_data_path(self.filename)

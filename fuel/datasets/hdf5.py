@@ -334,8 +334,20 @@ class H5PYDataset(Dataset):
         if self._external_file_handle is not None:
             return self._external_file_handle
         if self._handle is None:
+            if not os.path.isfile(self.path):
+                self.path = self._relocated_path()
             self._handle = h5py.File(self.path, 'r', driver=self.driver)
         return self._handle
+
+    def _relocated_path(self):
+        """Where the file is now, when it is no longer at ``self.path``.
+
+        A built-in dataset (one with a ``locate`` method) looks for its file
+        in the data path again, e.g. when a pickled stream is loaded on another
+        machine; others stay with their path.
+        """
+        locate = getattr(self, 'locate', None)
+        return locate() if locate is not None else self.path
 
     def open(self):
         return None

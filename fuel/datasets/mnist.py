@@ -46,9 +46,13 @@ class MNIST(H5PYDataset):
 
     def __init__(self, which_sets, **kwargs):
         kwargs.setdefault('load_in_memory', True)
+        super().__init__(file_or_path=self.locate(), which_sets=which_sets,
+                         **kwargs)
+
+    def locate(self):
+        """The path of ``mnist.hdf5`` in the data path, built there if missing."""
         try:
-            path = find_in_data_path(self.filename)
+            return find_in_data_path(self.filename)
         except DatasetNotFoundError:
             from fuel.converters.mnist import build_shipped_mnist
-            path = build_shipped_mnist()
-        super().__init__(file_or_path=path, which_sets=which_sets, **kwargs)
+            return build_shipped_mnist()

@@ -41,11 +41,14 @@ class SVHN(H5PYDataset):
                 which_format))
         self.which_format = which_format
         kwargs.setdefault('load_in_memory', True)
-        filename = self.filename_of(which_format)
-        path = find_in_data_path(filename, [
-            'fuel-download svhn {}'.format(which_format),
-            'fuel-convert svhn {}'.format(which_format)])
-        super().__init__(file_or_path=path, which_sets=which_sets, **kwargs)
+        super().__init__(file_or_path=self.locate(), which_sets=which_sets,
+                         **kwargs)
+
+    def locate(self):
+        """The path of the dataset's file in the data path."""
+        return find_in_data_path(self.filename, [
+            'fuel-download svhn {}'.format(self.which_format),
+            'fuel-convert svhn {}'.format(self.which_format)])
 
     @staticmethod
     def filename_of(which_format):

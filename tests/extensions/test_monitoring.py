@@ -9,6 +9,7 @@ from blocks.extensions.monitoring import (DataStreamMonitoring,
                                           MonitoringExtension,
                                           TrainingDataMonitoring)
 from blocks.main_loop import MainLoop
+from blocks.monitoring.aggregation import MonitoredQuantity
 from tests.helpers import (regression_algorithm, regression_data,
                            regression_model, regression_stream)
 
@@ -80,3 +81,30 @@ def test_monitoring_compiles_in_the_training_mode():
 def test_unmonitorable_object():
     with pytest.raises(ValueError, match="can not monitor 3"):
         TrainingDataMonitoring([3])
+
+
+class MeanAbsoluteTarget(MonitoredQuantity):
+    """A quantity computed in Python from an unnamed graph variable."""
+    def initialize(self):
+        self.total, self.count = 0., 0
+
+    def aggregate(self, values):
+        self.total += float(numpy.abs(values).sum())
+        self.count += values.size
+
+    def get_aggregated_value(self):
+        return self.total / self.count
+
+
+def test_training_data_monitoring_of_python_quantities():
+    cost, _ = regression_model()
+    targets = tensor.matrix('targets')
+    quantity = MeanAbsoluteTarget(requires=[targets * 1], name='mean_abs')
+    monitor = TrainingDataMonitoring([cost, quantity], after_epoch=True)
+    main_loop = MainLoop(regression_algorithm(cost),
+                         regression_stream(20, 5),
+                         extensions=[monitor, FinishAfter(after_n_epochs=1)])
+    main_loop.run()
+    _, expected = regression_data(20)
+    assert_allclose(main_loop.log[4]['mean_abs'], numpy.abs(expected).mean(),
+                    rtol=1e-5)

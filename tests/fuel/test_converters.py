@@ -12,15 +12,19 @@ import numpy
 import pytest
 from numpy.testing import assert_array_equal
 
+from fuel import config
 from fuel.bin import fuel_convert, fuel_download, fuel_info
 from fuel.converters.base import fill_hdf5_file
-from fuel.datasets import H5PYDataset
+from fuel.datasets import (CIFAR10, CIFAR100, SVHN, BinarizedMNIST,
+                           H5PYDataset)
+from fuel.schemes import SequentialScheme
+from fuel.streams import DataStream
 from fuel.downloaders.base import default_downloader
 from fuel.downloaders.mnist import MD5_UNCOMPRESSED
 
 
 def convert(*args):
-    return fuel_convert.main(list(args))
+    return fuel_convert.run(list(args))
 
 
 def write_idx_images(path, images):
@@ -100,6 +104,13 @@ def test_bad_magic_number(fake_mnist, tmp_path):
     assert not os.path.exists(tmp_path / 'mnist.hdf5')
 
 
+def test_main_returns_none_for_a_zero_exit_status(fake_mnist, tmp_path):
+    directory, _ = fake_mnist
+    assert fuel_convert.main(['mnist', '-d', str(directory), '-o',
+                              str(tmp_path)]) is None
+    assert fuel_info.main([str(tmp_path / 'mnist.hdf5')]) is None
+
+
 def test_missing_input_files_suggest_fuel_download(tmp_path, capsys):
     with pytest.raises(SystemExit):
         convert('cifar10', '-d', str(tmp_path), '-o', str(tmp_path))
@@ -107,7 +118,7 @@ def test_missing_input_files_suggest_fuel_download(tmp_path, capsys):
     assert 'cifar-10-python.tar.gz' in err and 'Did you forget to run fuel-download?' in err
 
 
-def test_binarized_mnist_round_trip(tmp_path, rng):
+def test_binarized_mnist_round_trip(tmp_path, rng, monkeypatch):
     sets = {name: rng.integers(0, 2, (n, 784)).astype('uint8')
             for name, n in (('train', 4), ('valid', 2), ('test', 3))}
     for name, values in sets.items():
@@ -119,6 +130,17 @@ def test_binarized_mnist_round_trip(tmp_path, rng):
         features, = H5PYDataset(output, (name,)).get_data(request=slice(None))
         assert features.shape == (len(values), 1, 28, 28)
         assert_array_equal(features.reshape(len(values), 784), values)
+    monkeypatch.setenv('FUEL_DATA_PATH', str(tmp_path))
+    features = default_features(BinarizedMNIST(('valid',)))
+    assert features.dtype == config.floatX
+    assert_array_equal(features.reshape(2, 784), sets['valid'])
+
+
+def default_features(dataset):
+    """The features of the whole dataset, through its default stream."""
+    stream = DataStream.default_stream(dataset, iteration_scheme=SequentialScheme(
+        dataset.num_examples, dataset.num_examples))
+    return next(stream.get_epoch_iterator(as_dict=True))['features']
 
 
 def add_pickle(archive, name, content):
@@ -128,7 +150,7 @@ def add_pickle(archive, name, content):
     archive.addfile(info, io.BytesIO(data))
 
 
-def test_cifar10_round_trip(tmp_path, rng):
+def test_cifar10_round_trip(tmp_path, rng, monkeypatch):
     batches = {}
     with tarfile.open(tmp_path / 'cifar-10-python.tar.gz', 'w:gz') as archive:
         for name in ['data_batch_{}'.format(i) for i in range(1, 6)] + ['test_batch']:
@@ -146,9 +168,14 @@ def test_cifar10_round_trip(tmp_path, rng):
     features, targets = H5PYDataset(output, ('test',)).get_data(request=[1])
     assert_array_equal(features[0], batches['test_batch']['data'][1].reshape(3, 32, 32))
     assert targets.dtype == numpy.uint8
+    monkeypatch.setenv('FUEL_DATA_PATH', str(tmp_path))
+    features = default_features(CIFAR10(('test',)))
+    assert features.dtype == config.floatX
+    assert numpy.allclose(features, batches['test_batch']['data'].reshape(
+        2, 3, 32, 32) / 255.)
 
 
-def test_cifar100_round_trip(tmp_path, rng):
+def test_cifar100_round_trip(tmp_path, rng, monkeypatch):
     sets = {}
     with tarfile.open(tmp_path / 'cifar-100-python.tar.gz', 'w:gz') as archive:
         for name, n in (('train', 3), ('test', 2)):
@@ -163,9 +190,12 @@ def test_cifar100_round_trip(tmp_path, rng):
     assert_array_equal(features, sets['train']['data'].reshape(3, 3, 32, 32))
     assert_array_equal(coarse[:, 0], sets['train']['coarse_labels'])
     assert_array_equal(fine[:, 0], sets['train']['fine_labels'])
+    monkeypatch.setenv('FUEL_DATA_PATH', str(tmp_path))
+    features = default_features(CIFAR100(('test',)))
+    assert features.dtype == config.floatX and features.shape == (2, 3, 32, 32)
 
 
-def test_svhn_format_2_round_trip(tmp_path, rng):
+def test_svhn_format_2_round_trip(tmp_path, rng, monkeypatch):
     from scipy.io import savemat
     sets = {}
     for name, n in (('train', 3), ('test', 2), ('extra', 4)):
@@ -181,6 +211,10 @@ def test_svhn_format_2_round_trip(tmp_path, rng):
         assert_array_equal(features, images.transpose(3, 2, 0, 1))
         assert_array_equal(targets, labels % 10)
         assert targets[0, 0] == 0
+    monkeypatch.setenv('FUEL_DATA_PATH', str(tmp_path))
+    svhn = SVHN(2, ('train', 'extra'))
+    assert svhn.num_examples == 7
+    assert default_features(svhn).dtype == config.floatX
 
 
 def test_fill_hdf5_file_checks_its_input(tmp_path):

@@ -28,20 +28,23 @@ def test_tutorial_pipeline(mnist_train):
     data_stream = Flatten(DataStream.default_stream(
         mnist, iteration_scheme=SequentialScheme(mnist.num_examples,
                                                  batch_size=256)))
-    batches = list(data_stream.get_epoch_iterator())
-    assert len(batches) == 235
-    features, targets = batches[0]
-    assert features.shape == (256, 784) and features.dtype == config.floatX
-    assert targets.shape == (256, 1) and targets.dtype == numpy.uint8
-    assert batches[-1][0].shape == (96, 784)
-    all_features = numpy.concatenate([batch[0] for batch in batches])
-    assert all_features.min() == 0 and all_features.max() == 1
     images = read_idx('train-images-idx3-ubyte.gz', 16).reshape(60000, 784)
-    assert numpy.array_equal(all_features,
-                             (images * (1 / 255.)).astype(config.floatX))
-    labels = read_idx('train-labels-idx1-ubyte.gz', 8)
-    assert_array_equal(numpy.concatenate([batch[1] for batch in batches])[:, 0],
-                       labels)
+    shapes, targets, low, high = [], [], 1, 0
+    for i, (features, batch_targets) in enumerate(data_stream.get_epoch_iterator()):
+        shapes.append(features.shape)
+        targets.append(batch_targets)
+        assert features.dtype == config.floatX
+        assert batch_targets.shape == (len(features), 1)
+        assert batch_targets.dtype == numpy.uint8
+        low, high = min(low, features.min()), max(high, features.max())
+        if i in (0, 117, 234):  # the values, against NumPy
+            expected = images[256 * i:256 * (i + 1)] * (1 / 255.)
+            assert numpy.array_equal(features, expected.astype(config.floatX))
+    assert len(shapes) == 235
+    assert shapes[:-1] == [(256, 784)] * 234 and shapes[-1] == (96, 784)
+    assert (low, high) == (0, 1)
+    assert_array_equal(numpy.concatenate(targets)[:, 0],
+                       read_idx('train-labels-idx1-ubyte.gz', 8))
 
 
 def test_test_split(mnist_test):
@@ -122,3 +125,22 @@ def test_missing_dataset_names_path_and_commands(tmp_path, monkeypatch):
     assert '`fuel-download cifar10` and then `fuel-convert cifar10`' in message
     with pytest.raises(DatasetNotFoundError, match='fuel-convert svhn 2'):
         SVHN(2, ('train',))
+
+
+def test_unpickled_stream_finds_a_moved_file_in_the_data_path(tmp_path, monkeypatch):
+    first, second = tmp_path / 'first', tmp_path / 'second'
+    second.mkdir()
+    monkeypatch.setenv('FUEL_DATA_PATH', str(first))
+    stream = DataStream.default_stream(MNIST(('test',)),
+                                       iteration_scheme=SequentialScheme(10000, 500))
+    iterator = stream.get_epoch_iterator()
+    next(iterator)
+    data = pickle.dumps(iterator)
+    os.replace(first / 'mnist.hdf5', second / 'mnist.hdf5')
+    monkeypatch.setenv('FUEL_DATA_PATH', str(second))
+    copy = pickle.loads(data)
+    (a, b), (c, d) = next(copy), next(iterator)
+    assert_array_equal(a, c)
+    assert_array_equal(b, d)
+    assert copy.data_stream.data_stream.data_stream.dataset.path == \
+        str(second / 'mnist.hdf5')
