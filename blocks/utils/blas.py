@@ -92,6 +92,9 @@ def _build_shim(directory, openblas_dir, handle, version, jump):
 
 
 def _user_configured():
+    parameter = pytensor.config._config_var_dict['blas__ldflags']
+    if hasattr(parameter, 'val'):
+        return not parameter.is_default
     try:
         pytensor.config.fetch_val_for_key('blas__ldflags')
     except KeyError:

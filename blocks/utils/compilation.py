@@ -8,18 +8,66 @@ from blocks.config import config
 from blocks.utils.blas import configure_blas
 
 
+#: The mode Blocks compiles in when ``compile_mode`` is not configured: the
+#: C VM, linked against OpenBLAS (see :mod:`blocks.utils.blas`). It is the
+#: fastest CPU mode PyTensor offers here; see ``docs/compile_modes.rst`` for
+#: the measurements. Without a C compiler, the Python VM.
+DEFAULT_MODE = 'CVM'
+FALLBACK_MODE = 'FAST_COMPILE'
+
+
+def default_mode():
+    """The mode used when ``config.compile_mode`` is not set."""
+    return DEFAULT_MODE if pytensor.config.cxx else FALLBACK_MODE
+
+
 def resolve_mode(mode=None):
     """Return the PyTensor mode a Blocks function compiles with.
 
     An explicit `mode` wins; otherwise :attr:`blocks.config.config.compile_mode`
-    is used; when that is unset too, PyTensor's own default
-    (``pytensor.config.mode``).
+    is used; when that is unset too, :func:`default_mode` (the C VM).
 
     """
     if mode is not None:
         return mode
     configured = config.compile_mode
-    return configured if configured is not None else pytensor.config.mode
+    return configured if configured is not None else default_mode()
+
+
+def _pytensor_configured(*names):
+    """Whether the user set one of PyTensor's options (flags or .pytensorrc)."""
+    for name in names:
+        parameter = pytensor.config._config_var_dict.get(name)
+        if parameter is not None and hasattr(parameter, 'val'):
+            if not parameter.is_default:
+                return True
+            continue
+        try:
+            pytensor.config.fetch_val_for_key(name)
+        except KeyError:
+            continue
+        return True
+    return False
+
+
+def make_default_for_pytensor():
+    """Make Blocks' compile mode PyTensor's default mode too.
+
+    Called when :mod:`blocks` is imported, so that ``pytensor.function`` and
+    ``Variable.eval`` in a Blocks script compile like Blocks' own functions
+    (Theano, which Blocks was written for, compiled with its C VM by
+    default; PyTensor's own default is Numba, whose first call of every new
+    graph takes tens of seconds to JIT-compile). Nothing changes when
+    PyTensor's ``mode`` or ``linker`` were configured by the user
+    (``PYTENSOR_FLAGS`` or ``.pytensorrc``).
+
+    """
+    if _pytensor_configured('mode', 'linker'):
+        return
+    mode = resolve_mode()
+    if uses_c_linker(mode):
+        configure_blas()
+    pytensor.config.mode = mode
 
 
 def compile_function(inputs, outputs=None, mode=None, **kwargs):
