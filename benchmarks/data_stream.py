@@ -20,7 +20,10 @@ read three ways:
 Each is timed next to ``torch.utils.data.DataLoader(TensorDataset(features,
 targets), batch_size=256, num_workers=0)`` over the same uint8 arrays, each
 batch then scaled, cast and flattened like Fuel's (the first batches are
-checked equal). Timed: the median of ``repeats`` epochs after a warm-up epoch.
+checked equal). That DataLoader indexes the dataset once per example and
+collates; the ``memory`` row's notes also give the batches per second of a
+DataLoader that indexes whole batches (``sampler=BatchSampler(...)``,
+``batch_size=None``). Timed: the median of ``repeats`` epochs after a warm-up epoch.
 """
 import os
 import subprocess
@@ -52,16 +55,27 @@ def time_epochs(stream, repeats):
                              warmup=0)), batches
 
 
-def torch_loader(torch, quick):
-    """The DataLoader over the uint8 MNIST arrays, and the batch transform."""
+def torch_loader(torch, quick, batched=False):
+    """The DataLoader over the uint8 MNIST arrays, and the batch transform.
+
+    The DataLoader indexes the dataset once per example and collates the
+    examples (the common use), or, with `batched`, once per batch (a
+    ``BatchSampler`` as its sampler and ``batch_size=None``).
+    """
     from fuel.datasets import MNIST
     kwargs = {'subset': slice(0, QUICK_MNIST_EXAMPLES)} if quick else {}
     mnist = MNIST(('train',), load_in_memory=True, **kwargs)
     features, targets = (numpy.asarray(array) for array in mnist.data_sources)
     dataset = torch.utils.data.TensorDataset(torch.from_numpy(features),
                                              torch.from_numpy(targets))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH_SIZE,
-                                         shuffle=False, num_workers=0)
+    if batched:
+        sampler = torch.utils.data.BatchSampler(
+            torch.utils.data.SequentialSampler(dataset), BATCH_SIZE, False)
+        loader = torch.utils.data.DataLoader(dataset, sampler=sampler,
+                                             batch_size=None, num_workers=0)
+    else:
+        loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH_SIZE,
+                                             shuffle=False, num_workers=0)
     dtype = torch_dtype(torch)
 
     def transform(images, labels):
@@ -120,7 +134,7 @@ def time_server(quick, repeats):
 
 def run(quick=False, repeats=3, torch=None):
     """Run the benchmark; one :class:`~benchmarks.common.Result` per variant."""
-    reference = torch_batches = None
+    reference = torch_batches = batched_rate = None
     if torch is not None:
         loader, transform = torch_loader(torch, quick)
         fuel_features, fuel_targets = next(
@@ -132,6 +146,12 @@ def run(quick=False, repeats=3, torch=None):
         reference = median(time_calls(lambda: torch_epoch(loader, transform),
                                       repeats, warmup=0))
         torch_batches = torch_epoch(loader, transform)
+        loader, transform = torch_loader(torch, quick, batched=True)
+        images, labels = transform(*next(iter(loader)))
+        numpy.testing.assert_array_equal(images.numpy(), fuel_features)
+        torch_epoch(loader, transform)  # warm-up
+        batched_rate = torch_batches / median(time_calls(
+            lambda: torch_epoch(loader, transform), repeats, warmup=0))
     results = []
     for name, load_in_memory in (('memory', True), ('hdf5', False)):
         stream = tutorial_stream(quick, load_in_memory=load_in_memory)
@@ -141,8 +161,11 @@ def run(quick=False, repeats=3, torch=None):
             blocks_rate=batches / epoch,
             torch_rate=torch_batches / reference if reference else None,
             unit='batches/s',
-            notes='MNIST(load_in_memory={}), {} batches of {}'.format(
-                load_in_memory, batches, BATCH_SIZE)))
+            notes='MNIST(load_in_memory={}), {} batches of {}{}'.format(
+                load_in_memory, batches, BATCH_SIZE,
+                '' if batched_rate is None or not load_in_memory else
+                '; PyTorch indexing whole batches (BatchSampler as sampler, '
+                'batch_size=None): {:.4g} batches/s'.format(batched_rate))))
     try:
         epoch, batches, startup = time_server(quick, repeats)
     except Exception as error:  # the server is optional: report, don't fail

@@ -12,6 +12,7 @@ from blocks.extensions import CallbackName
 from blocks.log import BACKENDS
 from blocks.serialization import get_parameter_path
 from blocks.utils import change_recursion_limit, reraise_as, unpack
+from blocks.utils.jax_support import shared_value
 from blocks.utils.profile import Profile, Timer
 
 logger = logging.getLogger(__name__)
@@ -267,7 +268,7 @@ class MainLoop:
         for parameter in self._training_parameters():
             name = get_parameter_path(parameter)
             names.setdefault(name, []).append(parameter)
-            value = parameter.get_value(borrow=True)
+            value = shared_value(parameter, borrow=True)
             if (numpy.issubdtype(numpy.asarray(value).dtype, numpy.floating)
                     and numpy.isnan(value).all() and numpy.size(value)):
                 uninitialized.append(name)

@@ -23,6 +23,7 @@ import numpy
 
 from blocks.filter import get_brick
 from blocks.graph import ComputationGraph
+from blocks.utils.jax_support import shared_value
 
 __all__ = ['Model']
 
@@ -155,7 +156,7 @@ class Model(ComputationGraph):
 
         """
         return OrderedDict(
-            (name, parameter.get_value())
+            (name, shared_value(parameter))
             for name, parameter in self.get_parameter_dict().items())
 
     def set_parameter_values(self, parameter_values):

@@ -46,6 +46,7 @@ import numpy
 from blocks.config import config
 from blocks.filter import get_brick
 from blocks.utils import change_recursion_limit
+from blocks.utils.jax_support import is_jax_array
 
 logger = logging.getLogger(__name__)
 
@@ -93,16 +94,34 @@ def _parameter_names(parameters):
     return names
 
 
+def _is_array(value):
+    """Whether `value` is a NumPy array or a JAX array."""
+    return type(value) is numpy.ndarray or is_jax_array(value)
+
+
 class _PersistentPickler(pickle.Pickler):
-    """Pickles the values of the given parameters by reference."""
+    """Pickles the values of the given parameters by reference.
+
+    Any other ``jax.Array`` (the value of a shared variable after a call in
+    the JAX mode) is pickled as a NumPy array, so that the checkpoint
+    loads in every mode, and without JAX.
+
+    """
     def __init__(self, file_, external_objects, protocol):
         super().__init__(file_, protocol=protocol)
         self.external_objects = external_objects
+        self.protocol = protocol
 
     def persistent_id(self, obj):
-        if type(obj) is numpy.ndarray:
+        if _is_array(obj):
             return self.external_objects.get(id(obj))
         return None
+
+    def reducer_override(self, obj):
+        if is_jax_array(obj):
+            # A writable copy, so that the unpickled array is writable.
+            return numpy.array(obj).__reduce_ex__(self.protocol)
+        return NotImplemented
 
 
 class _PersistentUnpickler(pickle.Unpickler):
@@ -179,7 +198,7 @@ def dump(object_, file_, parameters=None, use_cpickle=False,
             for parameter, name in names.items():
                 internal = parameter.container.storage[0]
                 arrays[name] = numpy.asarray(internal)
-                if type(internal) is numpy.ndarray:
+                if _is_array(internal):
                     external_objects[id(internal)] = name
             buffer = io.BytesIO()
             numpy.savez(buffer, **arrays)
@@ -360,7 +379,7 @@ def add_to_dump(object_, file_, name, parameters=None, use_cpickle=False,
                              "saved by dump".format(missing))
         for parameter, name_ in names.items():
             internal = parameter.container.storage[0]
-            if type(internal) is numpy.ndarray:
+            if _is_array(internal):
                 external_parameters[id(internal)] = name_
 
     # Append to the archive

@@ -8,6 +8,7 @@ from blocks.extensions.base import SimpleExtension
 from blocks.serialization import (dump_and_add_to_dump, get_parameter_path,
                                   load, load_parameters, secure_dump)
 from blocks.utils import reraise_as
+from blocks.utils.jax_support import shared_value
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class Checkpoint(SimpleExtension):
         not_finite = [get_parameter_path(parameter)
                       for parameter in parameters
                       if not numpy.isfinite(
-                          parameter.get_value(borrow=True)).all()]
+                          shared_value(parameter, borrow=True)).all()]
         saved_to = None
         try:
             if not_finite:

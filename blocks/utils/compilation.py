@@ -6,6 +6,7 @@ from pytensor.link.vm import VMLinker
 
 from blocks.config import config
 from blocks.utils.blas import configure_blas
+from blocks.utils.jax_support import compile_jax_function, is_jax_mode
 
 
 #: The mode Blocks compiles in when ``compile_mode`` is not configured: the
@@ -78,6 +79,12 @@ def compile_function(inputs, outputs=None, mode=None, **kwargs):
     ``BLOCKS_COMPILE_MODE``). A `mode` passed explicitly (for instance
     through ``theano_func_kwargs``) overrides it.
 
+    A mode with a JAX linker (``'JAX'``) goes through
+    :func:`blocks.utils.jax_support.compile_jax_function`, which raises an
+    :class:`ImportError` saying how to install JAX when it is missing,
+    and makes the graphs of Blocks (shape checks, ``arange``, random
+    streams) work in it.
+
     Parameters
     ----------
     inputs : list of :class:`~pytensor.graph.basic.Variable`
@@ -98,6 +105,8 @@ def compile_function(inputs, outputs=None, mode=None, **kwargs):
     mode = resolve_mode(mode)
     if uses_c_linker(mode):
         configure_blas()
+    if is_jax_mode(mode):
+        return compile_jax_function(inputs, outputs, mode=mode, **kwargs)
     return pytensor.function(inputs, outputs, mode=mode, **kwargs)
 
 
