@@ -135,18 +135,20 @@ def cpu_model():
 
 
 def describe_mode():
-    """The compile mode Blocks uses, in words."""
-    import pytensor
+    """The compile mode Blocks uses, in words (e.g. ``CVM (project default,
+    VMLinker with C thunks)``)."""
     from pytensor.compile.mode import get_mode
 
     from blocks.config import config
     from blocks.utils.compilation import resolve_mode
     mode = resolve_mode()
-    linker = type(get_mode(mode).linker).__name__
+    linker = get_mode(mode).linker
+    details = [type(linker).__name__ + (' with C thunks' if getattr(
+        linker, 'c_thunks', False) else '')]
     if config.compile_mode is None:
-        return 'default (pytensor.config.mode={}, {})'.format(
-            pytensor.config.mode, linker)
-    return '{} ({})'.format(mode, linker)
+        details.insert(0, 'project default')
+    name = mode if isinstance(mode, str) else type(mode).__name__
+    return '{} ({})'.format(name, ', '.join(details))
 
 
 def machine_lines(args, torch, command):

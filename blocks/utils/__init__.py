@@ -6,7 +6,7 @@ from blocks.utils.theano_utils import (
     shared_floatx_nans, shared_floatx_zeros, shared_floatx_zeros_matching,
     shared_like, unbroadcast)
 from blocks.utils.utils import (
-    change_recursion_limit, dict_subset, dict_union, extract_args,
+    change_recursion_limit, dict_subset, dict_union, extract_args, find_bricks,
     ipdb_breakpoint, pack, repr_attrs, reraise_as, unpack)
 
 __all__ = ['compile_function', 'resolve_mode', 'Unbroadcast',
@@ -15,5 +15,5 @@ __all__ = ['compile_function', 'resolve_mode', 'Unbroadcast',
            'shared_floatx', 'shared_floatx_nans', 'shared_floatx_zeros',
            'shared_floatx_zeros_matching', 'shared_like', 'unbroadcast',
            'change_recursion_limit', 'dict_subset', 'dict_union',
-           'extract_args', 'ipdb_breakpoint', 'pack', 'repr_attrs',
+           'extract_args', 'find_bricks', 'ipdb_breakpoint', 'pack', 'repr_attrs',
            'reraise_as', 'unpack']

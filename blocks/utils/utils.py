@@ -1,6 +1,6 @@
 """Pure-Python helpers shared across Blocks."""
 import sys
-from collections import OrderedDict
+from collections import deque, OrderedDict
 from contextlib import contextmanager
 
 
@@ -340,3 +340,43 @@ def ipdb_breakpoint(x):
     """
     import ipdb
     ipdb.set_trace()
+
+
+def find_bricks(top_bricks, predicate):
+    """Walk the brick hierarchy, return bricks that satisfy a predicate.
+
+    Parameters
+    ----------
+    top_bricks : list
+        A list of root bricks to search downward from.
+    predicate : callable
+        A callable that returns `True` for bricks that meet the
+        desired criteria or `False` for those that don't.
+
+    Returns
+    -------
+    found : list
+        A list of all bricks that are descendants of any member of
+        `top_bricks` and for which `predicate` returned `True`, in
+        breadth-first order.
+
+    Examples
+    --------
+    >>> from blocks.bricks import MLP, Tanh, Linear
+    >>> mlp = MLP([Tanh(), None], [3, 4, 2])
+    >>> [brick.name for brick in find_bricks(
+    ...     [mlp], lambda brick: isinstance(brick, Linear))]
+    ['linear_0', 'linear_1']
+
+    """
+    found = []
+    visited = set()
+    to_visit = deque(top_bricks)
+    while to_visit:
+        current = to_visit.popleft()
+        if id(current) not in visited:
+            visited.add(id(current))
+            if predicate(current):
+                found.append(current)
+            to_visit.extend(current.children)
+    return found

@@ -1,0 +1,277 @@
+"""Blocks in PyTensor's JAX mode, end to end.
+
+The tests that compile in the JAX mode are skipped when JAX is not
+installed (CI installs it); the error for a missing JAX is tested always.
+"""
+import importlib.util
+import io
+import sys
+
+import numpy
+import pytensor
+import pytest
+from numpy.testing import assert_allclose
+from pytensor import tensor
+
+from blocks.algorithms import GradientDescent, Scale
+from blocks.bricks import MLP, Linear, Rectifier, Softmax
+from blocks.bricks.cost import CategoricalCrossEntropy, MisclassificationRate
+from blocks.extensions import FinishAfter
+from blocks.extensions.monitoring import (DataStreamMonitoring,
+                                          TrainingDataMonitoring)
+from blocks.extensions.saveload import Checkpoint
+from blocks.filter import VariableFilter
+from blocks.graph import ComputationGraph, apply_dropout
+from blocks.initialization import Constant, IsotropicGaussian
+from blocks.main_loop import MainLoop
+from blocks.model import Model
+from blocks.roles import OUTPUT, WEIGHT
+from blocks.serialization import dump, load, load_parameters
+from blocks.utils import compile_function
+from fuel.datasets import MNIST
+from fuel.schemes import SequentialScheme
+from fuel.streams import DataStream
+from fuel.transformers import Flatten
+
+requires_jax = pytest.mark.skipif(importlib.util.find_spec('jax') is None,
+                                  reason="JAX is not installed")
+
+FLOATX = pytensor.config.floatX
+#: JAX and the Python VM sum in different orders.
+TOLERANCE = ({'rtol': 1e-4, 'atol': 1e-6} if FLOATX == 'float32' else
+             {'rtol': 1e-8, 'atol': 1e-10})
+
+
+def is_jax_function(function):
+    from pytensor.link.jax.linker import JAXLinker
+    return isinstance(function.maker.linker, JAXLinker)
+
+
+def mnist_stream(split, stop, batch_size):
+    dataset = MNIST((split,), subset=slice(0, stop))
+    return Flatten(DataStream.default_stream(
+        dataset, iteration_scheme=SequentialScheme(dataset.num_examples,
+                                                   batch_size=batch_size)))
+
+
+def tutorial_main_loop(mode, checkpoint=None):
+    """The tutorial's model and training on 2400 examples (last batch 96)."""
+    x = tensor.matrix('features')
+    input_to_hidden = Linear(name='input_to_hidden', input_dim=784,
+                             output_dim=100)
+    h = Rectifier().apply(input_to_hidden.apply(x))
+    hidden_to_output = Linear(name='hidden_to_output', input_dim=100,
+                              output_dim=10)
+    y_hat = Softmax().apply(hidden_to_output.apply(h))
+    y = tensor.lmatrix('targets')
+    cost = CategoricalCrossEntropy().apply(y.flatten(), y_hat)
+    W1, W2 = VariableFilter(roles=[WEIGHT])(ComputationGraph(cost).variables)
+    cost = cost + 0.005 * (W1 ** 2).sum() + 0.005 * (W2 ** 2).sum()
+    cost.name = 'cost_with_regularization'
+    error_rate = MisclassificationRate().apply(y.flatten(), y_hat)
+    error_rate.name = 'error_rate'
+    for brick in (input_to_hidden, hidden_to_output):
+        brick.weights_init = IsotropicGaussian(0.01)
+        brick.biases_init = Constant(0)
+        brick.initialize()
+    algorithm = GradientDescent(
+        cost=cost, parameters=ComputationGraph(cost).parameters,
+        step_rule=Scale(learning_rate=0.1), theano_func_kwargs={'mode': mode})
+    extensions = [DataStreamMonitoring([cost, error_rate],
+                                       mnist_stream('test', 1000, 512),
+                                       prefix='test'),
+                  TrainingDataMonitoring([cost], prefix='train',
+                                         after_epoch=True),
+                  FinishAfter(after_n_epochs=1)]
+    if checkpoint:
+        extensions.append(Checkpoint(checkpoint, after_n_batches=5,
+                                     after_training=False))
+    return MainLoop(algorithm, mnist_stream('train', 2400, 256),
+                    model=Model(cost), extensions=extensions)
+
+
+@pytest.fixture(scope='module')
+def jax_run(tmp_path_factory):
+    """One tutorial epoch in the JAX mode, checkpointed after 5 batches."""
+    pytest.importorskip('jax')
+    checkpoint = str(tmp_path_factory.mktemp('jax') / 'checkpoint.tar')
+    numpy.random.seed(1)
+    main_loop = tutorial_main_loop('JAX', checkpoint)
+    main_loop.run()
+    return main_loop, checkpoint
+
+
+def final_state(main_loop):
+    return (main_loop.model.get_parameter_values(),
+            float(main_loop.log.current_row['test_cost_with_regularization']))
+
+
+@requires_jax
+def test_tutorial_trains_in_jax_as_in_fast_compile(jax_run):
+    jax_loop, _ = jax_run
+    numpy.random.seed(1)
+    reference_loop = tutorial_main_loop('FAST_COMPILE')
+    reference_loop.run()
+    assert jax_loop.status['iterations_done'] == 10
+    assert is_jax_function(jax_loop.algorithm._function)
+
+    parameters, test_cost = final_state(jax_loop)
+    expected_parameters, expected_test_cost = final_state(reference_loop)
+    assert sorted(parameters) == sorted(expected_parameters)
+    for name, value in parameters.items():
+        assert type(value) is numpy.ndarray
+        assert_allclose(value, expected_parameters[name], **TOLERANCE)
+    assert_allclose(test_cost, expected_test_cost, **TOLERANCE)
+    assert_allclose(jax_loop.log.current_row['train_cost_with_regularization'],
+                    reference_loop.log.current_row[
+                        'train_cost_with_regularization'], **TOLERANCE)
+
+
+@requires_jax
+def test_monitoring_compiles_in_the_training_mode(jax_run):
+    main_loop, _ = jax_run
+    data_stream_monitoring, training_data_monitoring = (
+        main_loop.extensions[:2])
+    evaluator = data_stream_monitoring._evaluator
+    assert is_jax_function(evaluator._accumulate_fun)
+    assert is_jax_function(evaluator.theano_buffer._readout_fun)
+    assert is_jax_function(training_data_monitoring._variables._readout_fun)
+    value = main_loop.log.current_row['test_error_rate']
+    assert isinstance(value, numpy.ndarray) and 0 < value < 1
+
+
+@requires_jax
+def test_jax_checkpoint_loads_and_continues_in_fast_compile(jax_run):
+    jax_loop, checkpoint = jax_run
+    with open(checkpoint, 'rb') as source:
+        main_loop = load(source)
+        saved = load_parameters(source)
+    assert main_loop.status['iterations_done'] == 5
+    for parameter in main_loop.model.parameters:
+        assert type(parameter.get_value(borrow=True)) is numpy.ndarray
+    assert all(type(value) is numpy.ndarray for value in saved.values())
+
+    main_loop.algorithm.theano_func_kwargs['mode'] = 'FAST_COMPILE'
+    main_loop.run()
+    assert main_loop.status['iterations_done'] == 10
+    assert not is_jax_function(main_loop.algorithm._function)
+    parameters, test_cost = final_state(main_loop)
+    expected_parameters, expected_test_cost = final_state(jax_loop)
+    for name, value in parameters.items():
+        assert_allclose(value, expected_parameters[name], **TOLERANCE)
+    assert_allclose(test_cost, expected_test_cost, **TOLERANCE)
+
+
+def dropout_function(mode, seed=3):
+    x = tensor.matrix('x')
+    cg = apply_dropout(ComputationGraph([2 * x]), [x], 0.5, seed=seed)
+    rng, = [variable for variable in cg.variables
+            if isinstance(variable.type, tensor.random.type.RandomType)]
+    return compile_function([x], cg.outputs[0], mode=mode), x, cg, rng
+
+
+@requires_jax
+@pytest.mark.parametrize('mode', ['FAST_COMPILE', 'JAX'])
+def test_dropout_masks_differ_between_calls(mode):
+    function, _, _, rng = dropout_function(mode)
+    before = rng.get_value().bit_generator.state
+    data = numpy.ones((4, 50), dtype=FLOATX)
+    first = numpy.asarray(function(data))
+    second = numpy.asarray(function(data))
+    for output in (first, second):
+        assert set(numpy.unique(output).tolist()) == {0.0, 4.0}
+    assert (first != second).any()
+    # The shared generator advanced, as in every mode.
+    assert rng.get_value().bit_generator.state != before
+
+
+@requires_jax
+def test_jax_random_state_lives_in_the_shared_generator(recwarn):
+    function, x, cg, rng = dropout_function('JAX')
+    assert not [warning for warning in recwarn
+                if 'RandomType SharedVariables' in str(warning.message)]
+    data = numpy.ones((4, 50), dtype=FLOATX)
+    function(data)
+    saved = rng.get_value()  # a copy, as a checkpoint holds it
+    third = numpy.asarray(function(data))
+
+    # A function compiled later from the saved state (a resumed
+    # checkpoint) draws what the first function drew from it.
+    rng.set_value(saved)
+    recompiled = compile_function([x], cg.outputs[0], mode='JAX')
+    assert_allclose(numpy.asarray(recompiled(data)), third)
+    # The first function picks up the state the second one left.
+    rng.set_value(saved)
+    assert_allclose(numpy.asarray(function(data)), third)
+    fourth = numpy.asarray(recompiled(data))
+    assert (fourth != third).any()
+    # A NumPy backend continues from the state JAX reached.
+    fast = compile_function([x], cg.outputs[0], mode='FAST_COMPILE')
+    assert set(numpy.unique(fast(data)).tolist()) == {0.0, 4.0}
+
+
+def dropout_main_loop(mode, checkpoint=None):
+    numpy.random.seed(2)
+    x = tensor.matrix('features')
+    y = tensor.lmatrix('targets')
+    mlp = MLP([Rectifier(), Softmax()], [784, 20, 10],
+              weights_init=IsotropicGaussian(0.01), biases_init=Constant(0))
+    mlp.initialize()
+    cost = CategoricalCrossEntropy().apply(y.flatten(), mlp.apply(x))
+    cg = ComputationGraph(cost)
+    hidden = VariableFilter(bricks=[Rectifier], roles=[OUTPUT])(cg.variables)
+    dropout_cost, = apply_dropout(cg, hidden, 0.5, seed=5).outputs
+    algorithm = GradientDescent(cost=dropout_cost, parameters=cg.parameters,
+                                step_rule=Scale(0.5),
+                                theano_func_kwargs={'mode': mode})
+    extensions = [FinishAfter(after_n_epochs=1)]
+    if checkpoint:
+        extensions.append(Checkpoint(checkpoint, after_n_batches=2,
+                                     after_training=False))
+    return MainLoop(algorithm, mnist_stream('train', 320, 64),
+                    model=Model(dropout_cost), extensions=extensions)
+
+
+@requires_jax
+def test_dropout_training_resumes_exactly_in_jax(tmp_path):
+    checkpoint = str(tmp_path / 'dropout.tar')
+    straight = dropout_main_loop('JAX', checkpoint)
+    straight.run()
+    with open(checkpoint, 'rb') as source:
+        resumed = load(source)
+    assert resumed.status['iterations_done'] == 2
+    resumed.run()
+    assert resumed.status['iterations_done'] == 5
+    expected = straight.model.get_parameter_values()
+    for name, value in resumed.model.get_parameter_values().items():
+        assert_allclose(value, expected[name], rtol=1e-12, atol=0)
+
+
+@requires_jax
+def test_jax_arrays_are_saved_as_numpy_arrays():
+    import jax.numpy as jnp
+    parameter = pytensor.shared(numpy.ones(3, dtype=FLOATX), name='W')
+    other = pytensor.shared(numpy.zeros(2, dtype=FLOATX), name='buffer')
+    parameter.container.storage[0] = jnp.asarray(numpy.full(3, 2, FLOATX))
+    other.container.storage[0] = jnp.asarray(numpy.full(2, 5, FLOATX))
+    file_ = io.BytesIO()
+    dump((parameter, other), file_, parameters=[parameter])
+    loaded_parameter, loaded_other = load(file_)
+    for variable, value in ((loaded_parameter, 2), (loaded_other, 5)):
+        stored = variable.get_value(borrow=True)
+        assert type(stored) is numpy.ndarray and stored.flags.writeable
+        assert stored.tolist() == [value] * len(stored)
+    assert load_parameters(file_)['W'].tolist() == [2.0] * 3
+
+
+def test_missing_jax_gives_an_install_hint(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'jax', None)
+    x = tensor.vector('x')
+    with pytest.raises(ImportError, match=r"pip install jax"):
+        compile_function([x], 2 * x, mode='JAX')
+    cost = (x ** 2).sum()
+    W = pytensor.shared(numpy.ones(2, dtype=FLOATX), name='W')
+    algorithm = GradientDescent(cost=(cost * W).sum(), parameters=[W],
+                                theano_func_kwargs={'mode': 'JAX'})
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[jax\]'"):
+        algorithm.initialize()
