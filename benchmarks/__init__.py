@@ -12,4 +12,5 @@ variables before NumPy is first imported.
 """
 
 #: The benchmarks, in the order the runner runs them (module names).
-BENCHMARKS = ('mlp_epoch', 'big_mlp', 'data_stream', 'checkpoint')
+BENCHMARKS = ('mlp_epoch', 'big_mlp', 'data_stream', 'checkpoint',
+              'compile_modes')

@@ -38,6 +38,7 @@ import os
 import pickle
 import tarfile
 import tempfile
+import threading
 import warnings
 from pickle import DEFAULT_PROTOCOL
 
@@ -144,11 +145,54 @@ def _add_member(tar_file, name, data):
     tar_file.addfile(info, io.BytesIO(data))
 
 
+#: The stack of the thread that (un)pickles: deep graphs (long chains of
+#: operations, unrolled recurrences) nest thousands of objects, each taking
+#: several frames of the pickler.
+DEEP_STACK_SIZE = 512 * 2 ** 20
+#: The recursion limit in that thread (at least ``config.recursion_limit``).
+DEEP_RECURSION_LIMIT = 10 ** 6
+
+
+def run_with_deep_stack(function, *args):
+    """Run ``function(*args)`` in a thread with a large stack and recursion limit.
+
+    Pickling a graph recurses once per object it nests, so the default
+    recursion limit (and the main thread's stack) are too small for deep
+    graphs. The calling thread waits; exceptions propagate.
+
+    >>> run_with_deep_stack(sum, [1, 2])
+    3
+
+    """
+    outcome = {}
+
+    def target():
+        try:
+            outcome['value'] = function(*args)
+        except BaseException as error:  # re-raised in the calling thread
+            outcome['error'] = error
+
+    limit = max(config.recursion_limit, DEEP_RECURSION_LIMIT)
+    with _STACK_LOCK, change_recursion_limit(limit):
+        previous = threading.stack_size(DEEP_STACK_SIZE)
+        try:
+            thread = threading.Thread(target=target, name='blocks-pickle')
+            thread.start()
+        finally:
+            threading.stack_size(previous)
+        thread.join()
+    if 'error' in outcome:
+        raise outcome['error']
+    return outcome['value']
+
+
+_STACK_LOCK = threading.Lock()
+
+
 def _pickle_bytes(object_, protocol, external_objects=None):
     buffer = io.BytesIO()
-    with change_recursion_limit(config.recursion_limit):
-        _PersistentPickler(buffer, external_objects or {}, protocol).dump(
-            object_)
+    pickler = _PersistentPickler(buffer, external_objects or {}, protocol)
+    run_with_deep_stack(pickler.dump, object_)
     return buffer.getvalue()
 
 
@@ -281,8 +325,8 @@ def load(file_, name=PICKLE_MEMBER, use_cpickle=False, **kwargs):
             parameters = _read_parameters_member(tar_file, path)
         data = tar_file.extractfile(name).read()
     try:
-        with change_recursion_limit(config.recursion_limit):
-            return _PersistentUnpickler(io.BytesIO(data), parameters).load()
+        return run_with_deep_stack(
+            _PersistentUnpickler(io.BytesIO(data), parameters).load)
     except Exception as error:
         raise CorruptCheckpointError(
             "the object {!r} of the checkpoint {} cannot be unpickled ({}: "

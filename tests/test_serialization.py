@@ -222,3 +222,21 @@ def test_loading_parameters_into_a_fresh_model(tmp_path):
         model.set_parameter_values(load_parameters(f))
     for original, loaded in zip(parameters_of(mlp), parameters_of(fresh)):
         assert numpy.array_equal(original.get_value(), loaded.get_value())
+
+
+def test_deep_graphs_pickle_beyond_the_default_recursion_limit():
+    from pytensor import tensor
+    x = tensor.vector('x')
+    y = x
+    for _ in range(3000):
+        y = y + 1
+    with pytest.raises(RecursionError):
+        pickle.dumps(y)
+    f = io.BytesIO()
+    dump(y, f)
+    loaded = load(f)
+    depth = 0
+    while loaded.owner is not None:
+        loaded = loaded.owner.inputs[0]
+        depth += 1
+    assert (depth, loaded.name) == (3000, 'x')

@@ -124,7 +124,26 @@ def connect(database):
     return connection
 
 
-class SQLiteEntry(MutableMapping):
+class _SQLiteMapping(MutableMapping):
+    """What a row and the status share: they read all their values with ``_fetch``."""
+    def _fetch(self):
+        """All the values, as a dictionary."""
+        raise NotImplementedError
+
+    def __iter__(self):
+        return iter(self._fetch())
+
+    def items(self):
+        return self._fetch().items()
+
+    def __setitem__(self, key, value):
+        self.update({key: value})
+
+    def __repr__(self):
+        return repr(self._fetch())
+
+
+class SQLiteEntry(_SQLiteMapping):
     """A row of an :class:`SQLiteLog`: the records at one time.
 
     Reading looks the record up in this log and in the logs it was resumed
@@ -172,17 +191,8 @@ class SQLiteEntry(MutableMapping):
             'ORDER BY ancestors.depth DESC, entries.rowid')
         return {key: from_sql(value) for key, value in rows}
 
-    def __iter__(self):
-        return iter(self._fetch())
-
     def __len__(self):
         return len(self._fetch())
-
-    def items(self):
-        return self._fetch().items()
-
-    def __setitem__(self, key, value):
-        self.update({key: value})
 
     def update(self, other=(), /, **kwargs):
         """Write several records in one transaction."""
@@ -206,11 +216,8 @@ class SQLiteEntry(MutableMapping):
         if not deleted:
             raise KeyError(key)
 
-    def __repr__(self):
-        return repr(self._fetch())
 
-
-class SQLiteStatus(MutableMapping):
+class SQLiteStatus(_SQLiteMapping):
     """The status of an :class:`SQLiteLog`, written through to the database.
 
     Values are read from and written to the ``status`` table at once, so
@@ -240,19 +247,10 @@ class SQLiteStatus(MutableMapping):
             (self.log.h_uuid,))
         return {key: from_sql(value) for key, value in rows}
 
-    def __iter__(self):
-        return iter(self._fetch())
-
     def __len__(self):
         return self.log.conn.execute(
             'SELECT COUNT(*) FROM status WHERE uuid = ?',
             (self.log.h_uuid,)).fetchone()[0]
-
-    def items(self):
-        return self._fetch().items()
-
-    def __setitem__(self, key, value):
-        self.update({key: value})
 
     def update(self, other=(), /, **kwargs):
         """Write several status values in one transaction."""
@@ -270,9 +268,6 @@ class SQLiteStatus(MutableMapping):
                 (self.log.h_uuid, key)).rowcount
         if not deleted:
             raise KeyError(key)
-
-    def __repr__(self):
-        return repr(self._fetch())
 
 
 class SQLiteLog(TrainingLogBase, Mapping):

@@ -38,16 +38,42 @@ def load_subcommands(builtin, extra_modules, attribute):
     return subcommands
 
 
+def build_subcommand_parser(prog, description, verb, subcommands, parent):
+    """A parser with one ``DATASET`` subcommand per ``(name, fill_subparser)`` pair.
+
+    Parameters
+    ----------
+    prog, description : str
+        The program's name and description.
+    verb : str
+        The verb of each subcommand's help, ``'VERB the NAME dataset'``.
+    subcommands : dict
+        ``fill_subparser(subparser)`` of each dataset name; it adds the
+        dataset's options and returns the function that does the work.
+    parent : :class:`argparse.ArgumentParser`
+        The options that every subcommand takes.
+
+    Returns
+    -------
+    tuple
+        The parser and the dict of the functions of the subcommands.
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    subparsers = parser.add_subparsers(dest='which_', metavar='DATASET')
+    subparsers.required = True
+    functions = {}
+    for name, fill_subparser in sorted(subcommands.items()):
+        subparser = subparsers.add_parser(
+            name, parents=[parent], help='{} the {} dataset'.format(verb, name))
+        functions[name] = fill_subparser(subparser)
+    return parser, functions
+
+
 def build_parser():
     """The argument parser; returns ``(parser, convert_functions)``."""
     from fuel.converters import all_converters
     converters = load_subcommands(all_converters, config.extra_converters,
                                   'all_converters')
-    parser = argparse.ArgumentParser(
-        prog='fuel-convert',
-        description='Convert the files of a built-in dataset to HDF5.')
-    subparsers = parser.add_subparsers(dest='which_', metavar='DATASET')
-    subparsers.required = True
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument('-d', '--directory', type=existing_directory,
                         default=os.getcwd(),
@@ -57,12 +83,9 @@ def build_parser():
                         help='where to save the HDF5 file (default: here)')
     parent.add_argument('-r', '--output-filename', type=str, default=None,
                         help='the name of the HDF5 file')
-    functions = {}
-    for name, fill_subparser in sorted(converters.items()):
-        subparser = subparsers.add_parser(
-            name, parents=[parent], help='convert the {} dataset'.format(name))
-        functions[name] = fill_subparser(subparser)
-    return parser, functions
+    return build_subcommand_parser(
+        'fuel-convert', 'Convert the files of a built-in dataset to HDF5.',
+        'convert', converters, parent)
 
 
 def main(args=None):

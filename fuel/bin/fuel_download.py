@@ -9,7 +9,8 @@ import os
 import sys
 
 from fuel import config
-from fuel.bin.fuel_convert import existing_directory, load_subcommands
+from fuel.bin.fuel_convert import (build_subcommand_parser, existing_directory,
+                                   load_subcommands)
 from fuel.exceptions import NeedURLPrefix
 
 
@@ -18,23 +19,15 @@ def build_parser():
     from fuel.downloaders import all_downloaders
     downloaders = load_subcommands(all_downloaders, config.extra_downloaders,
                                    'all_downloaders')
-    parser = argparse.ArgumentParser(
-        prog='fuel-download',
-        description='Download the files of a built-in dataset.')
-    subparsers = parser.add_subparsers(dest='which_', metavar='DATASET')
-    subparsers.required = True
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument('-d', '--directory', type=existing_directory,
                         default=os.getcwd(),
                         help='where to save the files (default: here)')
     parent.add_argument('--clear', action='store_true',
                         help='delete the files instead of downloading them')
-    functions = {}
-    for name, fill_subparser in sorted(downloaders.items()):
-        subparser = subparsers.add_parser(
-            name, parents=[parent], help='download the {} dataset'.format(name))
-        functions[name] = fill_subparser(subparser)
-    return parser, functions
+    return build_subcommand_parser(
+        'fuel-download', 'Download the files of a built-in dataset.',
+        'download', downloaders, parent)
 
 
 def main(args=None):

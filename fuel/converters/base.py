@@ -194,6 +194,39 @@ def set_axis_labels(h5file, axis_labels):
             dim.label = label
 
 
+def write_converted_file(output_directory, output_filename, data, axis_labels):
+    """Write a converter's HDF5 file, atomically: its data, then its axis labels.
+
+    Parameters
+    ----------
+    output_directory, output_filename : str
+        Where to write the file.
+    data : iterable of tuples
+        The splits of the sources; see :func:`fill_hdf5_file`.
+    axis_labels : dict
+        The labels of the axes of each source; see :func:`set_axis_labels`.
+
+    Returns
+    -------
+    tuple of str
+        The path of the file written, as a converter returns it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> paths = write_converted_file(
+    ...     tempfile.mkdtemp(), 'toy.hdf5',
+    ...     [('train', 'features', numpy.zeros((3, 2)))],
+    ...     {'features': ('batch', 'feature')})
+    >>> H5PYDataset(paths[0], which_sets=('train',)).axis_labels
+    {'features': ('batch', 'feature')}
+    """
+    output_path = os.path.join(output_directory, output_filename)
+    with atomic_hdf5(output_path) as h5file:
+        fill_hdf5_file(h5file, data)
+        set_axis_labels(h5file, axis_labels)
+    return (output_path,)
+
 def build_in_data_path(filename, convert, command):
     """Create a dataset file in the first writable directory of the data path.
 

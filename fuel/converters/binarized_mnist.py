@@ -10,8 +10,7 @@ import os
 
 import numpy
 
-from fuel.converters.base import (atomic_hdf5, check_exists, fill_hdf5_file,
-                                  set_axis_labels)
+from fuel.converters.base import check_exists, write_converted_file
 
 SETS = ('train', 'valid', 'test')
 FILENAMES = ['binarized_mnist_{}.amat'.format(name) for name in SETS]
@@ -47,14 +46,10 @@ def convert_binarized_mnist(directory, output_directory,
     tuple of str
         The path of the file written.
     """
-    output_path = os.path.join(output_directory, output_filename)
     data = [(name, 'features', read_amat(os.path.join(directory, filename)))
             for name, filename in zip(SETS, FILENAMES)]
-    with atomic_hdf5(output_path) as h5file:
-        fill_hdf5_file(h5file, data)
-        set_axis_labels(h5file, {
-            'features': ('batch', 'channel', 'height', 'width')})
-    return (output_path,)
+    return write_converted_file(output_directory, output_filename, data, {
+        'features': ('batch', 'channel', 'height', 'width')})
 
 
 def fill_subparser(subparser):

@@ -13,8 +13,7 @@ import tarfile
 
 import numpy
 
-from fuel.converters.base import (atomic_hdf5, check_exists, fill_hdf5_file,
-                                  set_axis_labels)
+from fuel.converters.base import check_exists, write_converted_file
 
 DISTRIBUTION_FILE = 'cifar-10-python.tar.gz'
 FOLDER = 'cifar-10-batches-py'
@@ -58,23 +57,19 @@ def convert_cifar10(directory, output_directory, output_filename='cifar10.hdf5')
     tuple of str
         The path of the file written.
     """
-    output_path = os.path.join(output_directory, output_filename)
     with tarfile.open(os.path.join(directory, DISTRIBUTION_FILE), 'r:gz') as archive:
         train = [load_pickled_batch(archive, '{}/{}'.format(FOLDER, name))
                  for name in TRAIN_BATCHES]
         test = load_pickled_batch(archive, '{}/test_batch'.format(FOLDER))
     train_features = numpy.concatenate([images(batch) for batch in train])
     train_targets = numpy.concatenate([labels(batch, 'labels') for batch in train])
-    with atomic_hdf5(output_path) as h5file:
-        fill_hdf5_file(h5file, (
-            ('train', 'features', train_features),
+    data = (('train', 'features', train_features),
             ('train', 'targets', train_targets),
             ('test', 'features', images(test)),
-            ('test', 'targets', labels(test, 'labels'))))
-        set_axis_labels(h5file, {
-            'features': ('batch', 'channel', 'height', 'width'),
-            'targets': ('batch', 'index')})
-    return (output_path,)
+            ('test', 'targets', labels(test, 'labels')))
+    return write_converted_file(output_directory, output_filename, data, {
+        'features': ('batch', 'channel', 'height', 'width'),
+        'targets': ('batch', 'index')})
 
 
 def fill_subparser(subparser):

@@ -10,8 +10,7 @@ a dict with ``data`` (uint8, ``(N, 3072)``), ``coarse_labels`` and
 import os
 import tarfile
 
-from fuel.converters.base import (atomic_hdf5, check_exists, fill_hdf5_file,
-                                  set_axis_labels)
+from fuel.converters.base import check_exists, write_converted_file
 from fuel.converters.cifar10 import images, labels, load_pickled_batch
 
 DISTRIBUTION_FILE = 'cifar-100-python.tar.gz'
@@ -37,7 +36,6 @@ def convert_cifar100(directory, output_directory,
     tuple of str
         The path of the file written.
     """
-    output_path = os.path.join(output_directory, output_filename)
     with tarfile.open(os.path.join(directory, DISTRIBUTION_FILE), 'r:gz') as archive:
         sets = {name: load_pickled_batch(archive, '{}/{}'.format(FOLDER, name))
                 for name in ('train', 'test')}
@@ -46,13 +44,10 @@ def convert_cifar100(directory, output_directory,
         data.append((name, 'features', images(batch)))
         data.append((name, 'coarse_labels', labels(batch, 'coarse_labels')))
         data.append((name, 'fine_labels', labels(batch, 'fine_labels')))
-    with atomic_hdf5(output_path) as h5file:
-        fill_hdf5_file(h5file, data)
-        set_axis_labels(h5file, {
-            'features': ('batch', 'channel', 'height', 'width'),
-            'coarse_labels': ('batch', 'index'),
-            'fine_labels': ('batch', 'index')})
-    return (output_path,)
+    return write_converted_file(output_directory, output_filename, data, {
+        'features': ('batch', 'channel', 'height', 'width'),
+        'coarse_labels': ('batch', 'index'),
+        'fine_labels': ('batch', 'index')})
 
 
 def fill_subparser(subparser):

@@ -14,9 +14,8 @@ import struct
 
 import numpy
 
-from fuel.converters.base import (atomic_hdf5, build_in_data_path,
-                                  check_exists, fill_hdf5_file,
-                                  set_axis_labels)
+from fuel.converters.base import (build_in_data_path, check_exists,
+                                  write_converted_file)
 
 MNIST_IMAGE_MAGIC = 2051
 MNIST_LABEL_MAGIC = 2049
@@ -58,20 +57,17 @@ def convert_mnist(directory, output_directory, output_filename=None,
     """
     if not output_filename:
         output_filename = 'mnist_{}.hdf5'.format(dtype) if dtype else 'mnist.hdf5'
-    output_path = os.path.join(output_directory, output_filename)
     train_features = read_mnist_images(os.path.join(directory, TRAIN_IMAGES), dtype)
     train_targets = read_mnist_labels(os.path.join(directory, TRAIN_LABELS))
     test_features = read_mnist_images(os.path.join(directory, TEST_IMAGES), dtype)
     test_targets = read_mnist_labels(os.path.join(directory, TEST_LABELS))
-    with atomic_hdf5(output_path) as h5file:
-        fill_hdf5_file(h5file, (('train', 'features', train_features),
-                                ('train', 'targets', train_targets),
-                                ('test', 'features', test_features),
-                                ('test', 'targets', test_targets)))
-        set_axis_labels(h5file, {
-            'features': ('batch', 'channel', 'height', 'width'),
-            'targets': ('batch', 'index')})
-    return (output_path,)
+    data = (('train', 'features', train_features),
+            ('train', 'targets', train_targets),
+            ('test', 'features', test_features),
+            ('test', 'targets', test_targets))
+    return write_converted_file(output_directory, output_filename, data, {
+        'features': ('batch', 'channel', 'height', 'width'),
+        'targets': ('batch', 'index')})
 
 
 def fill_subparser(subparser):

@@ -11,8 +11,7 @@ import os
 
 import numpy
 
-from fuel.converters.base import (atomic_hdf5, check_exists, fill_hdf5_file,
-                                  set_axis_labels)
+from fuel.converters.base import check_exists, write_converted_file
 
 SETS = ('train', 'test', 'extra')
 FORMAT_2_FILES = ['{}_32x32.mat'.format(name) for name in SETS]
@@ -47,18 +46,14 @@ def convert_svhn_format_2(directory, output_directory,
     tuple of str
         The path of the file written.
     """
-    output_path = os.path.join(output_directory, output_filename)
     data = []
     for name, filename in zip(SETS, FORMAT_2_FILES):
         features, targets = read_format_2(os.path.join(directory, filename))
         data.append((name, 'features', features))
         data.append((name, 'targets', targets))
-    with atomic_hdf5(output_path) as h5file:
-        fill_hdf5_file(h5file, data)
-        set_axis_labels(h5file, {
-            'features': ('batch', 'channel', 'height', 'width'),
-            'targets': ('batch', 'index')})
-    return (output_path,)
+    return write_converted_file(output_directory, output_filename, data, {
+        'features': ('batch', 'channel', 'height', 'width'),
+        'targets': ('batch', 'index')})
 
 
 def convert_svhn(which_format, directory, output_directory,

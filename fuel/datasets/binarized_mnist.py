@@ -1,10 +1,9 @@
 """The binarized MNIST dataset."""
-from fuel.datasets.hdf5 import H5PYDataset
+from fuel.datasets.hdf5 import _BuiltinH5PYDataset
 from fuel.transformers.simple import Cast
-from fuel.utils import find_in_data_path
 
 
-class BinarizedMNIST(H5PYDataset):
+class BinarizedMNIST(_BuiltinH5PYDataset):
     """MNIST binarized by sampling, without labels (Salakhutdinov and Murray).
 
     The version used in the DBN, NADE and VAE papers, from Hugo Larochelle's
@@ -34,12 +33,3 @@ class BinarizedMNIST(H5PYDataset):
     """
     filename = 'binarized_mnist.hdf5'
     default_transformers = ((Cast, ['floatX'], {'which_sources': ('features',)}),)
-
-    def __init__(self, which_sets, **kwargs):
-        kwargs.setdefault('load_in_memory', True)
-        super().__init__(file_or_path=self.locate(), which_sets=which_sets,
-                         **kwargs)
-
-    def locate(self):
-        """The path of the dataset's file in the data path."""
-        return find_in_data_path(self.filename)

@@ -1,10 +1,9 @@
 """The CIFAR-100 dataset."""
-from fuel.datasets.hdf5 import H5PYDataset
+from fuel.datasets.hdf5 import _BuiltinH5PYDataset
 from fuel.transformers.defaults import uint8_pixels_to_floatX
-from fuel.utils import find_in_data_path
 
 
-class CIFAR100(H5PYDataset):
+class CIFAR100(_BuiltinH5PYDataset):
     """CIFAR-100: 32x32 colour images in 100 classes grouped in 20 superclasses.
 
     50,000 training and 10,000 test images. Create ``cifar100.hdf5`` with
@@ -33,12 +32,3 @@ class CIFAR100(H5PYDataset):
     """
     filename = 'cifar100.hdf5'
     default_transformers = uint8_pixels_to_floatX(('features',))
-
-    def __init__(self, which_sets, **kwargs):
-        kwargs.setdefault('load_in_memory', True)
-        super().__init__(file_or_path=self.locate(), which_sets=which_sets,
-                         **kwargs)
-
-    def locate(self):
-        """The path of the dataset's file in the data path."""
-        return find_in_data_path(self.filename)

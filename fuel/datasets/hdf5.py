@@ -23,7 +23,7 @@ import h5py
 import numpy
 
 from fuel.datasets.base import Dataset
-from fuel.utils import Subset
+from fuel.utils import Subset, find_in_data_path
 
 SPLIT_ATTRIBUTE = 'split'
 
@@ -413,6 +413,23 @@ class H5PYDataset(Dataset):
             source_data = self._read(source, indices)
             data.append(source_data[0] if single else source_data)
         return tuple(data)
+
+
+class _BuiltinH5PYDataset(H5PYDataset):
+    """A built-in dataset: its file is found in the data path; it loads in memory.
+
+    A subclass names its file in ``filename``, or overrides :meth:`locate`.
+    """
+    filename = None
+
+    def __init__(self, which_sets, **kwargs):
+        kwargs.setdefault('load_in_memory', True)
+        super().__init__(file_or_path=self.locate(), which_sets=which_sets,
+                         **kwargs)
+
+    def locate(self):
+        """The path of the dataset's file in the data path."""
+        return find_in_data_path(self.filename)
 
 
 def read_examples(dataset, indices, sort_indices=True):

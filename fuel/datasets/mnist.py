@@ -1,11 +1,11 @@
 """The MNIST dataset of handwritten digits."""
-from fuel.datasets.hdf5 import H5PYDataset
+from fuel.datasets.hdf5 import _BuiltinH5PYDataset
 from fuel.exceptions import DatasetNotFoundError
 from fuel.transformers.defaults import uint8_pixels_to_floatX
 from fuel.utils import find_in_data_path
 
 
-class MNIST(H5PYDataset):
+class MNIST(_BuiltinH5PYDataset):
     """MNIST: 28x28 grey images of handwritten digits, and their labels.
 
     MNIST (Y. LeCun, C. Cortes, C. J. C. Burges) has 60,000 training and
@@ -43,11 +43,6 @@ class MNIST(H5PYDataset):
     """
     filename = 'mnist.hdf5'
     default_transformers = uint8_pixels_to_floatX(('features',))
-
-    def __init__(self, which_sets, **kwargs):
-        kwargs.setdefault('load_in_memory', True)
-        super().__init__(file_or_path=self.locate(), which_sets=which_sets,
-                         **kwargs)
 
     def locate(self):
         """The path of ``mnist.hdf5`` in the data path, built there if missing."""

@@ -1,10 +1,10 @@
 """The Street View House Numbers dataset."""
-from fuel.datasets.hdf5 import H5PYDataset
+from fuel.datasets.hdf5 import _BuiltinH5PYDataset
 from fuel.transformers.defaults import uint8_pixels_to_floatX
 from fuel.utils import find_in_data_path
 
 
-class SVHN(H5PYDataset):
+class SVHN(_BuiltinH5PYDataset):
     """SVHN: digits cropped from Street View pictures of house numbers (Netzer et al., 2011).
 
     Format 2 holds 32x32 colour crops centred on single digits: 73,257
@@ -40,9 +40,7 @@ class SVHN(H5PYDataset):
             raise ValueError('which_format must be 1 or 2, got {!r}'.format(
                 which_format))
         self.which_format = which_format
-        kwargs.setdefault('load_in_memory', True)
-        super().__init__(file_or_path=self.locate(), which_sets=which_sets,
-                         **kwargs)
+        super().__init__(which_sets, **kwargs)
 
     def locate(self):
         """The path of the dataset's file in the data path."""

@@ -15,6 +15,29 @@ def check_data_stream(data_stream):
                         'fuel.streams.DataStream), got {!r}'.format(data_stream))
 
 
+def source_names(argument, names, data_stream):
+    """``names`` as a tuple, or all the sources of ``data_stream`` when ``None``.
+
+    ``argument`` is the name of the argument, for the error raised when
+    ``names`` is a single string rather than a tuple of names.
+
+    >>> from fuel.datasets import IterableDataset
+    >>> from fuel.streams import DataStream
+    >>> stream = DataStream(IterableDataset({'x': [1], 'y': [2]}))
+    >>> source_names('which_sources', None, stream)
+    ('x', 'y')
+    >>> source_names('which_sources', ['y'], stream)
+    ('y',)
+    """
+    if names is None:
+        return tuple(data_stream.sources)
+    if isinstance(names, str):
+        raise TypeError("{} must be a tuple of source names such as "
+                        "('features',), got the string {!r}".format(argument,
+                                                                    names))
+    return tuple(names)
+
+
 class Transformer(AbstractDataStream):
     """A data stream that wraps another one and transforms its data.
 
@@ -133,19 +156,12 @@ class SourcewiseTransformer(Transformer):
     def __init__(self, data_stream, produces_examples, which_sources=None,
                  **kwargs):
         check_data_stream(data_stream)
-        if which_sources is None:
-            which_sources = data_stream.sources
-        elif isinstance(which_sources, str):
-            raise TypeError("which_sources must be a tuple of source names such "
-                            "as ('features',), got the string {!r}"
-                            .format(which_sources))
-        unknown = [source for source in which_sources
-                   if source not in data_stream.sources]
-        if unknown:
+        which_sources = source_names('which_sources', which_sources, data_stream)
+        if any(source not in data_stream.sources for source in which_sources):
             raise ValueError('which_sources must be sources of the wrapped '
                              'stream {}, got {}'.format(data_stream.sources,
-                                                        tuple(which_sources)))
-        self.which_sources = tuple(which_sources)
+                                                        which_sources))
+        self.which_sources = which_sources
         super().__init__(data_stream, produces_examples, **kwargs)
 
     def _apply_sourcewise_transformation(self, data, method):

@@ -3,7 +3,8 @@ import numpy
 
 from fuel import config
 from fuel.streams import AbstractDataStream
-from fuel.transformers.base import Transformer, check_data_stream
+from fuel.transformers.base import (Transformer, check_data_stream,
+                                    source_names)
 from fuel.transformers.simple import copy_axis_labels
 
 
@@ -174,12 +175,7 @@ class Padding(Transformer):
         if data_stream.produces_examples:
             raise ValueError('Padding needs a stream of batches, but the wrapped '
                              'stream produces examples')
-        if mask_sources is None:
-            mask_sources = data_stream.sources
-        elif isinstance(mask_sources, str):
-            raise TypeError("mask_sources must be a tuple of source names such "
-                            "as ('features',), got the string {!r}"
-                            .format(mask_sources))
+        mask_sources = source_names('mask_sources', mask_sources, data_stream)
         unknown = [source for source in mask_sources
                    if source not in data_stream.sources]
         if unknown:
@@ -194,7 +190,7 @@ class Padding(Transformer):
                                                 if source_labels else None)
             kwargs.setdefault('axis_labels', labels)
         super().__init__(data_stream, produces_examples=False, **kwargs)
-        self.mask_sources = tuple(mask_sources)
+        self.mask_sources = mask_sources
         self.mask_dtype = numpy.dtype(mask_dtype or config.floatX).name
 
     @property

@@ -29,6 +29,20 @@ def _make_rng(rng):
     return rng
 
 
+def _check_shape(name, shape):
+    """``shape`` as a ``(height, width)`` tuple of positive integers."""
+    if len(shape) != 2 or any(int(size) < 1 for size in shape):
+        raise ValueError('{} must be a (height, width) pair of positive '
+                         'integers, got {!r}'.format(name, shape))
+    return tuple(int(size) for size in shape)
+
+
+def _check_2d_or_3d(image):
+    if image.ndim not in (2, 3):
+        raise ValueError('images must have 2 or 3 axes, got shape {}'.format(
+            image.shape))
+
+
 def _check_resample(resample):
     if resample not in RESAMPLE_ORDERS:
         raise ValueError('resample must be one of {}, got {!r}'.format(
@@ -97,17 +111,12 @@ class MinimumImageDimensions(_ImageTransformer):
     """
     def __init__(self, data_stream, minimum_shape, resample='nearest', **kwargs):
         check_data_stream(data_stream)
-        if len(minimum_shape) != 2 or any(int(size) < 1 for size in minimum_shape):
-            raise ValueError('minimum_shape must be a (height, width) pair of '
-                             'positive integers, got {!r}'.format(minimum_shape))
-        self.minimum_shape = tuple(int(size) for size in minimum_shape)
+        self.minimum_shape = _check_shape('minimum_shape', minimum_shape)
         self.resample = _check_resample(resample)
         super().__init__(data_stream, **kwargs)
 
     def _transform_image(self, image, _):
-        if image.ndim not in (2, 3):
-            raise ValueError('images must have 2 or 3 axes, got shape {}'.format(
-                image.shape))
+        _check_2d_or_3d(image)
         min_height, min_width = self.minimum_shape
         height, width = image.shape[-2:]
         if height >= min_height and width >= min_width:
@@ -148,10 +157,7 @@ class RandomFixedSizeCrop(_ImageTransformer):
     """
     def __init__(self, data_stream, window_shape, rng=None, **kwargs):
         check_data_stream(data_stream)
-        if len(window_shape) != 2 or any(int(size) < 1 for size in window_shape):
-            raise ValueError('window_shape must be a (height, width) pair of '
-                             'positive integers, got {!r}'.format(window_shape))
-        self.window_shape = tuple(int(size) for size in window_shape)
+        self.window_shape = _check_shape('window_shape', window_shape)
         self.rng = _make_rng(rng)
         super().__init__(data_stream, **kwargs)
 
@@ -237,9 +243,7 @@ class Random2DRotation(_ImageTransformer):
                                 size=count)
 
     def _transform_image(self, image, angle):
-        if image.ndim not in (2, 3):
-            raise ValueError('images must have 2 or 3 axes, got shape {}'.format(
-                image.shape))
+        _check_2d_or_3d(image)
         return rotate(image, angle, self.resample)
 
 
