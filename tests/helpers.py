@@ -1,4 +1,4 @@
-"""Small training set-ups shared by the main loop, extension and serialization tests."""
+"""Small training set-ups and models shared by several test modules."""
 from collections import OrderedDict
 
 import numpy
@@ -6,11 +6,14 @@ import pytensor
 from pytensor import tensor
 
 from blocks.algorithms import GradientDescent, Scale
-from blocks.bricks import Linear
-from blocks.bricks.cost import SquaredError
+from blocks.bricks import MLP, Linear, Rectifier, Softmax
+from blocks.bricks.cost import CategoricalCrossEntropy, SquaredError
 from blocks.extensions import TrainingExtension
-from blocks.graph import ComputationGraph
-from blocks.initialization import Constant
+from blocks.filter import VariableFilter
+from blocks.graph import ComputationGraph, apply_dropout
+from blocks.initialization import Constant, IsotropicGaussian
+from blocks.monitoring.aggregation import MonitoredQuantity
+from blocks.roles import OUTPUT
 from fuel.datasets import IndexableDataset
 from fuel.schemes import SequentialScheme
 from fuel.streams import DataStream
@@ -54,6 +57,44 @@ def regression_algorithm(cost, learning_rate=0.1, **kwargs):
                            step_rule=Scale(learning_rate), **kwargs)
 
 
+def tutorial_mlp():
+    """The introduction tutorial's MNIST model, not initialized, without regularization.
+
+    Returns ``(input_to_hidden, hidden_to_output, y, y_hat, cost)``: the two
+    Linear bricks, the targets, the predicted distribution and the
+    cross-entropy cost.
+    """
+    x = tensor.matrix('features')
+    input_to_hidden = Linear(name='input_to_hidden', input_dim=784,
+                             output_dim=100)
+    h = Rectifier().apply(input_to_hidden.apply(x))
+    hidden_to_output = Linear(name='hidden_to_output', input_dim=100,
+                              output_dim=10)
+    y_hat = Softmax().apply(hidden_to_output.apply(h))
+    y = tensor.lmatrix('targets')
+    cost = CategoricalCrossEntropy().apply(y.flatten(), y_hat)
+    return input_to_hidden, hidden_to_output, y, y_hat, cost
+
+
+def dropout_mlp_cost(hidden_dim):
+    """An initialized MNIST MLP's cost, with dropout on its hidden layer.
+
+    The MLP has one Rectifier layer of ``hidden_dim`` units and a Softmax
+    output; its hidden outputs are dropped with probability 0.5 (seed 5).
+    Returns the cost with dropout and the parameters of the MLP.
+    """
+    x = tensor.matrix('features')
+    y = tensor.lmatrix('targets')
+    mlp = MLP([Rectifier(), Softmax()], [784, hidden_dim, 10],
+              weights_init=IsotropicGaussian(0.01), biases_init=Constant(0))
+    mlp.initialize()
+    cost = CategoricalCrossEntropy().apply(y.flatten(), mlp.apply(x))
+    cg = ComputationGraph(cost)
+    hidden = VariableFilter(bricks=[Rectifier], roles=[OUTPUT])(cg.variables)
+    dropout_cost, = apply_dropout(cg, hidden, 0.5, seed=5).outputs
+    return dropout_cost, cg.parameters
+
+
 class RecordingExtension(TrainingExtension):
     """Records every callback with the iteration count at the time."""
     def __init__(self, **kwargs):
@@ -64,3 +105,16 @@ class RecordingExtension(TrainingExtension):
         self.calls.append((str(callback_name),
                            self.main_loop.status['iterations_done']))
         super().dispatch(callback_name, *args)
+
+
+class Accuracy(MonitoredQuantity):
+    """The fraction of correct predictions, computed in Python."""
+    def initialize(self):
+        self.correct, self.total = 0, 0
+
+    def aggregate(self, predicted, targets):
+        self.correct += int((predicted == targets).sum())
+        self.total += len(targets)
+
+    def get_aggregated_value(self):
+        return self.correct / self.total

@@ -10,24 +10,18 @@ import signal
 import sys
 
 import numpy
-from pytensor import tensor
 
 from blocks.algorithms import Adam, GradientDescent
-from blocks.bricks import MLP, Rectifier, Softmax
-from blocks.bricks.cost import CategoricalCrossEntropy
 from blocks.extensions import FinishAfter, TrainingExtension
 from blocks.extensions.monitoring import TrainingDataMonitoring
 from blocks.extensions.saveload import Checkpoint
-from blocks.filter import VariableFilter
-from blocks.graph import apply_dropout, ComputationGraph
-from blocks.initialization import Constant, IsotropicGaussian
 from blocks.main_loop import MainLoop
 from blocks.model import Model
-from blocks.roles import OUTPUT
 from fuel.datasets import MNIST
 from fuel.schemes import ShuffledScheme
 from fuel.streams import DataStream
 from fuel.transformers import Flatten
+from tests.helpers import dropout_mlp_cost
 
 NUM_EXAMPLES = 1280
 BATCH_SIZE = 128
@@ -53,17 +47,9 @@ def build_main_loop(checkpoint_path, kill_at=None):
                             rng=numpy.random.RandomState(11))
     stream = Flatten(DataStream.default_stream(mnist,
                                                iteration_scheme=scheme))
-    x = tensor.matrix('features')
-    y = tensor.lmatrix('targets')
-    mlp = MLP([Rectifier(), Softmax()], [784, 100, 10],
-              weights_init=IsotropicGaussian(0.01), biases_init=Constant(0))
-    mlp.initialize()
-    cost = CategoricalCrossEntropy().apply(y.flatten(), mlp.apply(x))
-    cg = ComputationGraph(cost)
-    hidden = VariableFilter(bricks=[Rectifier], roles=[OUTPUT])(cg.variables)
-    dropout_cost, = apply_dropout(cg, hidden, 0.5, seed=5).outputs
+    dropout_cost, parameters = dropout_mlp_cost(100)
     dropout_cost.name = 'cost'
-    algorithm = GradientDescent(cost=dropout_cost, parameters=cg.parameters,
+    algorithm = GradientDescent(cost=dropout_cost, parameters=parameters,
                                 step_rule=Adam())
     extensions = [TrainingDataMonitoring([dropout_cost], prefix='train',
                                          every_n_batches=3),

@@ -2,14 +2,14 @@
 import pytest
 from pytensor import tensor
 
-from blocks.bricks import Bias, Linear, Logistic, MLP, Rectifier, Softmax
+from blocks.bricks import Bias, Linear, Logistic, MLP, Rectifier
 from blocks.bricks.base import application, Brick
-from blocks.bricks.cost import CategoricalCrossEntropy
 from blocks.filter import (get_annotation, get_application_call, get_brick,
                            VariableFilter)
 from blocks.graph import Annotation, ComputationGraph
 from blocks.roles import (AUXILIARY, BIAS, FILTER, INPUT, OUTPUT, PARAMETER,
                           WEIGHT)
+from tests.helpers import tutorial_mlp
 
 
 class TwoOutputs(Brick):
@@ -184,15 +184,7 @@ def test_getters():
 
 
 def test_introduction_tutorial_regularization():
-    x = tensor.matrix('features')
-    input_to_hidden = Linear(name='input_to_hidden', input_dim=784,
-                             output_dim=100)
-    h = Rectifier().apply(input_to_hidden.apply(x))
-    hidden_to_output = Linear(name='hidden_to_output', input_dim=100,
-                              output_dim=10)
-    y_hat = Softmax().apply(hidden_to_output.apply(h))
-    y = tensor.lmatrix('targets')
-    cost = CategoricalCrossEntropy().apply(y.flatten(), y_hat)
+    input_to_hidden, hidden_to_output, _, _, cost = tutorial_mlp()
     cg = ComputationGraph(cost)
     W1, W2 = VariableFilter(roles=[WEIGHT])(cg.variables)
     assert W1 is input_to_hidden.W and W2 is hidden_to_output.W

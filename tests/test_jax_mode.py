@@ -14,8 +14,7 @@ from numpy.testing import assert_allclose
 from pytensor import tensor
 
 from blocks.algorithms import GradientDescent, Scale
-from blocks.bricks import MLP, Linear, Rectifier, Softmax
-from blocks.bricks.cost import CategoricalCrossEntropy, MisclassificationRate
+from blocks.bricks.cost import MisclassificationRate
 from blocks.extensions import FinishAfter
 from blocks.extensions.monitoring import (DataStreamMonitoring,
                                           TrainingDataMonitoring)
@@ -25,13 +24,14 @@ from blocks.graph import ComputationGraph, apply_dropout
 from blocks.initialization import Constant, IsotropicGaussian
 from blocks.main_loop import MainLoop
 from blocks.model import Model
-from blocks.roles import OUTPUT, WEIGHT
+from blocks.roles import WEIGHT
 from blocks.serialization import dump, load, load_parameters
 from blocks.utils import compile_function
 from fuel.datasets import MNIST
 from fuel.schemes import SequentialScheme
 from fuel.streams import DataStream
 from fuel.transformers import Flatten
+from tests.helpers import dropout_mlp_cost, tutorial_mlp
 
 requires_jax = pytest.mark.skipif(importlib.util.find_spec('jax') is None,
                                   reason="JAX is not installed")
@@ -56,15 +56,7 @@ def mnist_stream(split, stop, batch_size):
 
 def tutorial_main_loop(mode, checkpoint=None):
     """The tutorial's model and training on 2400 examples (last batch 96)."""
-    x = tensor.matrix('features')
-    input_to_hidden = Linear(name='input_to_hidden', input_dim=784,
-                             output_dim=100)
-    h = Rectifier().apply(input_to_hidden.apply(x))
-    hidden_to_output = Linear(name='hidden_to_output', input_dim=100,
-                              output_dim=10)
-    y_hat = Softmax().apply(hidden_to_output.apply(h))
-    y = tensor.lmatrix('targets')
-    cost = CategoricalCrossEntropy().apply(y.flatten(), y_hat)
+    input_to_hidden, hidden_to_output, y, y_hat, cost = tutorial_mlp()
     W1, W2 = VariableFilter(roles=[WEIGHT])(ComputationGraph(cost).variables)
     cost = cost + 0.005 * (W1 ** 2).sum() + 0.005 * (W2 ** 2).sum()
     cost.name = 'cost_with_regularization'
@@ -212,16 +204,8 @@ def test_jax_random_state_lives_in_the_shared_generator(recwarn):
 
 def dropout_main_loop(mode, checkpoint=None):
     numpy.random.seed(2)
-    x = tensor.matrix('features')
-    y = tensor.lmatrix('targets')
-    mlp = MLP([Rectifier(), Softmax()], [784, 20, 10],
-              weights_init=IsotropicGaussian(0.01), biases_init=Constant(0))
-    mlp.initialize()
-    cost = CategoricalCrossEntropy().apply(y.flatten(), mlp.apply(x))
-    cg = ComputationGraph(cost)
-    hidden = VariableFilter(bricks=[Rectifier], roles=[OUTPUT])(cg.variables)
-    dropout_cost, = apply_dropout(cg, hidden, 0.5, seed=5).outputs
-    algorithm = GradientDescent(cost=dropout_cost, parameters=cg.parameters,
+    dropout_cost, parameters = dropout_mlp_cost(20)
+    algorithm = GradientDescent(cost=dropout_cost, parameters=parameters,
                                 step_rule=Scale(0.5),
                                 theano_func_kwargs={'mode': mode})
     extensions = [FinishAfter(after_n_epochs=1)]

@@ -1,10 +1,11 @@
 """Cost bricks."""
+import pytensor
 from pytensor import tensor
 from pytensor.scalar.basic import Identity as ScalarIdentity
+from pytensor.scalar.math import Sigmoid as ScalarSigmoid
 from pytensor.tensor.elemwise import Elemwise
 from pytensor.tensor.special import log_softmax, Softmax as SoftmaxOp
 
-import pytensor
 from blocks.bricks.base import application, Brick
 from blocks.bricks.simple import select_classes
 
@@ -45,9 +46,7 @@ def _logits_of_sigmoid(probabilities):
     """Return ``x`` if ``probabilities`` is ``sigmoid(x)``, else ``None``."""
     source = _strip_copies(probabilities)
     if (source.owner is not None and isinstance(source.owner.op, Elemwise)
-            and isinstance(source.owner.op.scalar_op,
-                           type(tensor.sigmoid(tensor.scalar()).owner.op
-                                .scalar_op))):
+            and isinstance(source.owner.op.scalar_op, ScalarSigmoid)):
         return source.owner.inputs[0]
     return None
 

@@ -57,6 +57,17 @@ def build_subcommand_parser(prog, description, verb, subcommands, parent):
     -------
     tuple
         The parser and the dict of the functions of the subcommands.
+
+    Examples
+    --------
+    >>> def fill_subparser(subparser):
+    ...     subparser.add_argument('--size', type=int, default=1)
+    ...     return print
+    >>> parser, functions = build_subcommand_parser(
+    ...     'fuel-demo', 'A demo.', 'show', {'toy': fill_subparser},
+    ...     argparse.ArgumentParser(add_help=False))
+    >>> vars(parser.parse_args(['toy', '--size', '2'])), functions['toy']
+    ({'which_': 'toy', 'size': 2}, <built-in function print>)
     """
     parser = argparse.ArgumentParser(prog=prog, description=description)
     subparsers = parser.add_subparsers(dest='which_', metavar='DATASET')

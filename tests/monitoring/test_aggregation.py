@@ -13,6 +13,7 @@ from blocks.monitoring.aggregation import (
     take_last)
 from blocks.monitoring.evaluators import AggregationBuffer
 from blocks.utils import compile_function, shared_floatx
+from tests.helpers import Accuracy
 
 floatX = pytensor.config.floatX
 
@@ -202,19 +203,6 @@ def test_data_independent_scheme():
     aggregator = _DataIndependent(W).get_aggregator()
     assert aggregator.readout_variable is W
     assert aggregator.accumulation_updates == []
-
-
-class Accuracy(MonitoredQuantity):
-    """The fraction of correct predictions, computed in Python."""
-    def initialize(self):
-        self.correct, self.total = 0, 0
-
-    def aggregate(self, predicted, targets):
-        self.correct += int((predicted == targets).sum())
-        self.total += len(targets)
-
-    def get_aggregated_value(self):
-        return self.correct / self.total
 
 
 def test_monitored_quantity():

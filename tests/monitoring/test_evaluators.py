@@ -14,6 +14,7 @@ from blocks.monitoring.aggregation import (
 from blocks.monitoring.evaluators import (
     AggregationBuffer, DatasetEvaluator, MonitoredQuantityBuffer)
 from blocks.utils import compile_function, shared_floatx
+from tests.helpers import Accuracy
 
 floatX = pytensor.config.floatX
 
@@ -32,19 +33,6 @@ class ForbiddenStream:
     """A data stream that must not be iterated."""
     def get_epoch_iterator(self, as_dict=False):
         raise AssertionError("the stream was iterated")
-
-
-class Accuracy(MonitoredQuantity):
-    """The fraction of correct predictions, computed in Python."""
-    def initialize(self):
-        self.correct, self.total = 0, 0
-
-    def aggregate(self, predicted, targets):
-        self.correct += int((predicted == targets).sum())
-        self.total += len(targets)
-
-    def get_aggregated_value(self):
-        return self.correct / self.total
 
 
 class BatchCount(MonitoredQuantity):
