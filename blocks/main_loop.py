@@ -225,7 +225,7 @@ class MainLoop:
                     logger.error(traceback.format_exc())
                     logger.error("Error occured when running extensions." +
                                  error_in_error_handling_message)
-                reraise_as(e)
+                raise
             finally:
                 self._restore_signal_handlers()
                 if self.log.current_row.get('training_finished', False):

@@ -93,6 +93,8 @@ def test_error_in_extension_runs_on_error_and_reraises():
     with pytest.raises(RuntimeError, match="extension exploded") as info:
         main_loop.run()
     assert len(failing.errors) == 1
+    assert failing.errors[0] is info.value
+    assert str(info.value) == "extension exploded"
     assert 'raise_deep_error' in [entry.name for entry in info.traceback]
     assert 'extension exploded' in main_loop.log.current_row['got_exception']
     # the signal handlers are restored
