@@ -189,10 +189,22 @@ def run_with_deep_stack(function, *args):
 _STACK_LOCK = threading.Lock()
 
 
+UNPICKLABLE = (
+    "{object_} cannot be pickled, so it cannot be checkpointed: {error}. "
+    "Everything a main loop holds must pickle: use module-level functions "
+    "(not lambdas or nested functions), picklable_itertools objects (not "
+    "generators or itertools objects), and no open files or bound methods "
+    "stored as attributes")
+
+
 def _pickle_bytes(object_, protocol, external_objects=None):
     buffer = io.BytesIO()
     pickler = _PersistentPickler(buffer, external_objects or {}, protocol)
-    run_with_deep_stack(pickler.dump, object_)
+    try:
+        run_with_deep_stack(pickler.dump, object_)
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        raise pickle.PicklingError(UNPICKLABLE.format(
+            object_=type(object_).__name__, error=error)) from error
     return buffer.getvalue()
 
 

@@ -240,3 +240,21 @@ def test_deep_graphs_pickle_beyond_the_default_recursion_limit():
         loaded = loaded.owner.inputs[0]
         depth += 1
     assert (depth, loaded.name) == (3000, 'x')
+
+
+def test_unpicklable_main_loop_gets_a_message_that_teaches_the_fix(tmp_path):
+    from blocks.extensions.training import SharedVariableModifier
+    cost, _ = regression_model()
+    algorithm = regression_algorithm(cost)
+    learning_rate = algorithm.step_rule.learning_rate
+    main_loop = MainLoop(
+        algorithm, regression_stream(), model=Model(cost),
+        extensions=[SharedVariableModifier(learning_rate, lambda n: 0.1)])
+    with pytest.raises(pickle.PicklingError,
+                       match=r"MainLoop cannot be pickled.*lambda.*"
+                             r"module-level functions"):
+        dump(main_loop, io.BytesIO())
+    path = tmp_path / 'checkpoint.tar'
+    with pytest.raises(pickle.PicklingError):
+        secure_dump(main_loop, str(path))
+    assert not path.exists() and os.listdir(tmp_path) == []
