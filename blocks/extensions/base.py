@@ -6,6 +6,8 @@ from abc import ABCMeta, abstractmethod
 import progressbar
 from toolz import first
 
+from blocks.utils.compilation import total_compile_time
+
 logger = logging.getLogger(__name__)
 
 #: The callbacks of :class:`TrainingExtension`, in the order the main loop
@@ -631,7 +633,9 @@ class Timing(SimpleExtension):
     :meth:`~.Algorithm.process_batch` method as well as the time spent
     reading data per batch or epoch. It also reports the time spent
     initializing the algorithm (``time_initialization``: compiling the
-    training function, reported apart from training time).
+    training function) and the time spent compiling all of Blocks'
+    functions so far (``time_compile_total``: the training function and the
+    monitoring functions), apart from training time.
 
     Parameters
     ----------
@@ -678,6 +682,8 @@ class Timing(SimpleExtension):
         current_row = self.main_loop.log.current_row
         profile = self.main_loop.profile.total
 
+        current_row[self.prefix + 'time_compile_total'] = \
+            total_compile_time()
         if which_callback == 'before_epoch':
             current_row[self.prefix + 'time_initialization'] = \
                 profile[('initialization',)]

@@ -138,6 +138,8 @@ def test_timing_records():
     assert row['time_train_this_batch'] >= 0
     assert row['time_read_data_this_batch'] >= 0
     assert main_loop.log[0]['time_initialization'] > 0
+    assert (main_loop.log[8]['time_compile_total'] >=
+            main_loop.log[0]['time_compile_total'] > 0)
     assert main_loop.log[8]['time_train_total'] >= row['time_train_total']
 
 
