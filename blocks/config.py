@@ -142,14 +142,14 @@ class Configuration:
         if 'BLOCKS_CONFIG' in os.environ:
             yaml_path = os.environ['BLOCKS_CONFIG']
             if not os.path.isfile(yaml_path):
-                raise ConfigurationError(
-                    "BLOCKS_CONFIG names {}, which is not a file".format(
-                        yaml_path))
+                logger.warning("BLOCKS_CONFIG names %s, which is not a "
+                               "file; using defaults and the environment",
+                               yaml_path)
         else:
             yaml_path = os.path.expanduser('~/.blocksrc')
-            if not os.path.isfile(yaml_path):
-                self.yaml_settings, self.yaml_path = {}, None
-                return
+        if not os.path.isfile(yaml_path):
+            self.yaml_settings, self.yaml_path = {}, None
+            return
         with open(yaml_path) as yaml_file:
             try:
                 settings = yaml.safe_load(yaml_file)
@@ -228,10 +228,8 @@ class Configuration:
                 "(from {}): {}".format(value, key, source, error)) from None
 
     def __setattr__(self, key, value):
-        if key not in ('config', 'yaml_settings', 'yaml_path'):
-            if key not in self.config:
-                raise AttributeError(
-                    "no configuration option named {!r}".format(key))
+        if key not in ('config', 'yaml_settings', 'yaml_path') and \
+                key in self.__dict__.get('config', {}):
             self.config[key]['value'] = value
         else:
             super().__setattr__(key, value)
