@@ -39,6 +39,7 @@ import pickle
 import tarfile
 import tempfile
 import threading
+import types
 import warnings
 from pickle import DEFAULT_PROTOCOL
 
@@ -100,18 +101,26 @@ def _is_array(value):
     return type(value) is numpy.ndarray or is_jax_array(value)
 
 
+MAIN_MODULE_WARNING = (
+    "{kind} {name} is defined in __main__, so the pickle refers to it as "
+    "__main__.{name}: it can only be loaded by a script that defines {name} "
+    "itself; move it into a module that can be imported")
+
+
 class _PersistentPickler(pickle.Pickler):
     """Pickles the values of the given parameters by reference.
 
     Any other ``jax.Array`` (the value of a shared variable after a call in
     the JAX mode) is pickled as a NumPy array, so that the checkpoint
-    loads in every mode, and without JAX.
+    loads in every mode, and without JAX. Functions and classes defined in
+    ``__main__`` are pickled with a warning.
 
     """
     def __init__(self, file_, external_objects, protocol):
         super().__init__(file_, protocol=protocol)
         self.external_objects = external_objects
         self.protocol = protocol
+        self.warned = set()
 
     def persistent_id(self, obj):
         if _is_array(obj):
@@ -122,6 +131,14 @@ class _PersistentPickler(pickle.Pickler):
         if is_jax_array(obj):
             # A writable copy, so that the unpickled array is writable.
             return numpy.array(obj).__reduce_ex__(self.protocol)
+        if (isinstance(obj, (type, types.FunctionType)) and
+                getattr(obj, '__module__', None) == '__main__' and
+                obj not in self.warned):
+            # Another process (blocks-continue) cannot find it
+            self.warned.add(obj)
+            warnings.warn(MAIN_MODULE_WARNING.format(
+                kind='class' if isinstance(obj, type) else 'function',
+                name=obj.__qualname__))
         return NotImplemented
 
 

@@ -258,3 +258,36 @@ def test_unpicklable_main_loop_gets_a_message_that_teaches_the_fix(tmp_path):
     with pytest.raises(pickle.PicklingError):
         secure_dump(main_loop, str(path))
     assert not path.exists() and os.listdir(tmp_path) == []
+
+
+def module_level_function():
+    return 1
+
+
+def test_objects_from_main_are_reported():
+    import __main__
+    original_module = module_level_function.__module__
+    module_level_function.__module__ = '__main__'
+    __main__.__dict__['module_level_function'] = module_level_function
+    try:
+        with pytest.warns(UserWarning, match=r"module_level_function is "
+                                             r"defined in __main__"):
+            dump(module_level_function, io.BytesIO())
+    finally:
+        module_level_function.__module__ = original_module
+        del __main__.__dict__['module_level_function']
+
+
+def test_duplicate_parameter_names_are_numbered():
+    mlp = MLP(activations=[None, None], dims=[3, 3, 3],
+              weights_init=Constant(1.), use_bias=False)
+    mlp.initialize()
+    for child in mlp.children:
+        child.name = 'linear'
+    f = io.BytesIO()
+    with pytest.warns(UserWarning, match="several parameters are named"):
+        dump(None, f, parameters=[child.W for child in mlp.children])
+    assert set(load_parameters(f)) == {'/mlp/linear.W', '/mlp/linear.W_2'}
+    _ = f.seek(0)
+    with tarfile.open(fileobj=f) as archive:
+        assert archive.getnames() == ['_parameters']
