@@ -98,6 +98,23 @@ class Dataset:
     def example_iteration_scheme(self, value):
         self._example_iteration_scheme = value
 
+    def get_example_stream(self):
+        """A stream of the dataset's examples, one at a time.
+
+        It uses :attr:`example_iteration_scheme` when the dataset has one,
+        and iterates over the dataset without a scheme otherwise (an
+        :class:`IterableDataset`).
+
+        >>> from fuel.datasets import IterableDataset
+        >>> stream = IterableDataset([1, 2]).get_example_stream()
+        >>> list(stream.get_epoch_iterator())
+        [(1,), (2,)]
+
+        """
+        from fuel.streams import DataStream
+        scheme = getattr(self, '_example_iteration_scheme', None)
+        return DataStream(self, iteration_scheme=scheme)
+
     def open(self):
         """Return the state of a new pass over the data (default ``None``)."""
         return None
