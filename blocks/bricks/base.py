@@ -12,6 +12,7 @@ import inspect
 import logging
 import warnings
 from collections import OrderedDict
+from operator import attrgetter
 
 import pytensor
 from pytensor.graph.basic import Variable
@@ -885,22 +886,32 @@ class Brick(Annotation):
         """
         return [self.get_dim(name) for name in names]
 
-    def get_unique_path(self, delimiter='/'):
-        """Return the path of this brick from the root of its hierarchy.
+    def get_unique_path(self):
+        """Returns unique path to this brick in the application graph.
 
-        The path lists the names of the bricks from the top brick down to
-        this one, each preceded by `delimiter` (``/mlp/linear_0``). Where a
-        brick has several parents, the first is followed.
+        The path is the list of bricks from a top brick down to this one.
+        Where a brick has several parents, the one with the smallest name
+        is followed, so the path does not depend on the order in which the
+        parents were built.
+
+        >>> from blocks.bricks import MLP, Tanh
+        >>> mlp = MLP([Tanh(), None], [3, 4, 2])
+        >>> [brick.name for brick in
+        ...  mlp.linear_transformations[1].get_unique_path()]
+        ['mlp', 'linear_1']
 
         """
-        names = []
+        path = [self]
+        seen = {id(self)}
         brick = self
-        seen = set()
-        while brick is not None and id(brick) not in seen:
+        while brick.parents:
+            brick = min(brick.parents, key=attrgetter('name'))
+            if id(brick) in seen:
+                raise ValueError("the brick hierarchy of {} has a "
+                                 "cycle".format(self))
             seen.add(id(brick))
-            names.append(brick.name)
-            brick = brick.parents[0] if brick.parents else None
-        return ''.join(delimiter + name for name in reversed(names))
+            path.append(brick)
+        return path[::-1]
 
     def get_hierarchical_name(self, parameter, delimiter='/'):
         """Return hierarhical name for a parameter.
@@ -923,7 +934,9 @@ class Brick(Annotation):
         '/mlp/linear_1.W'
 
         """
-        return '{}.{}'.format(self.get_unique_path(delimiter), parameter.name)
+        path = ''.join(delimiter + brick.name
+                       for brick in self.get_unique_path())
+        return '{}.{}'.format(path, parameter.name)
 
 
 def args_to_kwargs(args, f):

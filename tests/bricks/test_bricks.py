@@ -455,7 +455,8 @@ def test_hierarchical_names():
     mlp = MLP([Tanh(), None], [3, 4, 2])
     mlp.allocate()
     linear = mlp.linear_transformations[1]
-    assert linear.get_unique_path() == '/mlp/linear_1'
+    assert [brick.name for brick in linear.get_unique_path()] == \
+        ['mlp', 'linear_1']
     assert linear.get_hierarchical_name(linear.W) == '/mlp/linear_1.W'
     assert linear.get_hierarchical_name(linear.b, delimiter='-') == (
         '-mlp-linear_1.b')
