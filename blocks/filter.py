@@ -13,7 +13,7 @@ from blocks.bricks.base import (Application, ApplicationCall, Brick,
 from blocks.roles import has_roles, VariableRole
 
 __all__ = ['get_annotation', 'get_brick', 'get_application_call',
-           'VariableFilter']
+           'get_parameter_path', 'VariableFilter']
 
 
 def get_annotation(var, cls):
@@ -70,6 +70,27 @@ def get_brick(var):
 
     """
     return get_annotation(var, Brick)
+
+
+def get_parameter_path(parameter):
+    """Return the hierarchical name of a parameter (``/mlp/linear_0.W``).
+
+    A parameter that no brick owns is named by its own name. These are the
+    keys of :meth:`.Model.get_parameter_dict` and of checkpoints.
+
+    Examples
+    --------
+    >>> from blocks.bricks import MLP, Tanh
+    >>> mlp = MLP([Tanh(), None], [3, 4, 2])
+    >>> mlp.allocate()
+    >>> get_parameter_path(mlp.linear_transformations[1].W)
+    '/mlp/linear_1.W'
+
+    """
+    brick = get_brick(parameter)
+    if brick is not None:
+        return brick.get_hierarchical_name(parameter)
+    return str(parameter.name)
 
 
 def get_application_call(var):

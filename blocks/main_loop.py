@@ -3,14 +3,15 @@ import logging
 import signal
 import threading
 import traceback
+from collections import OrderedDict
 
 import numpy
 
 from blocks.config import config
 from blocks.exceptions import TrainingFinish
 from blocks.extensions import CallbackName
+from blocks.filter import get_parameter_path
 from blocks.log import BACKENDS
-from blocks.serialization import get_parameter_path
 from blocks.utils import change_recursion_limit, reraise_as, unpack
 from blocks.utils.jax_support import shared_value
 from blocks.utils.profile import Profile, Timer
@@ -55,17 +56,6 @@ DUPLICATE_PATHS = (
     "several parameters share the hierarchical name {}; give the bricks "
     "distinct names (name=...) so that checkpoints and Model.get_parameter_"
     "dict can tell them apart")
-
-MISSING_SOURCES = (
-    "the training function takes the inputs {missing}, which the data stream "
-    "does not provide (its sources are {sources}); name the input variables "
-    "after the stream's sources")
-
-UNUSED_SOURCES = (
-    "the data stream provides the sources {extra}, which the training "
-    "function does not take (its inputs are {inputs}); remove them from the "
-    "stream (e.g. with fuel.transformers.FilterSources) or pass "
-    "on_unused_sources='warn' or 'ignore' to the algorithm")
 
 #: The keys of the main loop's own status records.
 STATUS_DEFAULTS = (('_training_started', False),
@@ -283,21 +273,16 @@ class MainLoop:
             raise ValueError('; '.join(problems))
 
     def _check_sources(self):
-        """Check the stream's sources against the training function's inputs."""
-        inputs = getattr(self.algorithm, 'inputs', None)
+        """Check the stream's sources against the training function's inputs.
+
+        The algorithm's own per-batch check runs once, on the stream's
+        sources, before the first batch is read.
+
+        """
         sources = getattr(self.data_stream, 'sources', None)
-        if inputs is None or sources is None:
+        if sources is None or getattr(self.algorithm, 'inputs', None) is None:
             return
-        input_names = [variable.name for variable in inputs]
-        missing = [name for name in input_names if name not in sources]
-        if missing:
-            raise ValueError(MISSING_SOURCES.format(missing=missing,
-                                                    sources=list(sources)))
-        extra = [source for source in sources if source not in input_names]
-        policy = getattr(self.algorithm, 'on_unused_sources', 'raise')
-        if extra and policy == 'raise':
-            raise ValueError(UNUSED_SOURCES.format(extra=extra,
-                                                   inputs=input_names))
+        self.algorithm._validate_source_names(OrderedDict.fromkeys(sources))
 
     def _run_epoch(self):
         if not self.status.get('_epoch_started', False):

@@ -21,7 +21,7 @@ from itertools import chain
 
 import numpy
 
-from blocks.filter import get_brick
+from blocks.filter import get_brick, get_parameter_path
 from blocks.graph import ComputationGraph
 from blocks.utils.jax_support import shared_value
 
@@ -96,14 +96,8 @@ class Model(ComputationGraph):
             raise ValueError("top bricks with the same name: {}; give each "
                              "top brick a unique name (Brick(name=...))"
                              .format(', '.join(repeated_names)))
-        parameter_list = []
-        for parameter in self.parameters:
-            brick = get_brick(parameter)
-            if brick is not None:
-                name = brick.get_hierarchical_name(parameter)
-            else:
-                name = parameter.name
-            parameter_list.append((name, parameter))
+        parameter_list = [(get_parameter_path(parameter), parameter)
+                          for parameter in self.parameters]
         names = Counter(name for name, _ in parameter_list)
         duplicates = [name for name, count in names.items() if count > 1]
         if duplicates:

@@ -46,7 +46,7 @@ from pickle import DEFAULT_PROTOCOL
 import numpy
 
 from blocks.config import config
-from blocks.filter import get_brick
+from blocks.filter import get_parameter_path
 from blocks.utils import change_recursion_limit
 from blocks.utils.jax_support import is_jax_array
 
@@ -59,18 +59,6 @@ PICKLE_MEMBER = '_pkl'
 
 class CorruptCheckpointError(ValueError):
     """A checkpoint that cannot be read: truncated, corrupt or not a checkpoint."""
-
-
-def get_parameter_path(parameter):
-    """Return the hierarchical name of a parameter (``/mlp/linear_0.W``).
-
-    A parameter that no brick owns is named by its own name.
-
-    """
-    brick = get_brick(parameter)
-    if brick is not None:
-        return brick.get_hierarchical_name(parameter)
-    return str(parameter.name)
 
 
 def _file_name(file_):

@@ -3,13 +3,11 @@ import os
 import subprocess
 import sys
 
-import numpy
 import pytensor
 import pytest
 from numpy.testing import assert_allclose
 from pytensor import tensor
 
-from blocks.config import config
 from blocks.extensions import FinishAfter
 from blocks.main_loop import MainLoop
 from blocks.utils import compile_function

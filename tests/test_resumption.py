@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import numpy
-import pytest
 
 from blocks.serialization import load, load_parameters
 

@@ -3,8 +3,8 @@ from pytensor import tensor
 from pytensor.tensor.special import log_softmax, softmax
 
 from blocks.bricks.base import application, Brick, lazy
-from blocks.bricks.interfaces import Activation, Feedforward, Initializable
-from blocks.bricks.interfaces import LinearLike, Random  # noqa: F401
+from blocks.bricks.interfaces import (Activation, Feedforward, Initializable,
+                                      LinearLike)
 from blocks.bricks.wrappers import WithExtraDims
 from blocks.roles import add_role, WEIGHT, BIAS
 from blocks.utils import shared_floatx_nans

@@ -5,8 +5,9 @@ import os
 import numpy
 
 from blocks.extensions.base import SimpleExtension
-from blocks.serialization import (dump_and_add_to_dump, get_parameter_path,
-                                  load, load_parameters, secure_dump)
+from blocks.filter import get_parameter_path
+from blocks.serialization import (dump_and_add_to_dump, load,
+                                  load_parameters, secure_dump)
 from blocks.utils import reraise_as
 from blocks.utils.jax_support import shared_value
 

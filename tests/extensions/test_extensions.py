@@ -1,6 +1,4 @@
-import io
 
-import numpy
 import pytest
 
 from blocks.extensions import (CallbackName, CompositeExtension, FinishAfter,
@@ -156,7 +154,7 @@ def test_timestamp():
 def test_progress_bar_runs_and_pickles(capsys):
     import pickle
     bar = ProgressBar()
-    main_loop = run([bar])
+    run([bar])
     assert bar.get_iter_per_epoch() == 4
     assert bar.bar is None
     restored = pickle.loads(pickle.dumps(bar))

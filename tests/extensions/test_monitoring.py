@@ -1,5 +1,4 @@
 import numpy
-import pytensor
 import pytest
 from numpy.testing import assert_allclose
 from pytensor import tensor
