@@ -13,4 +13,4 @@ variables before NumPy is first imported.
 
 #: The benchmarks, in the order the runner runs them (module names).
 BENCHMARKS = ('mlp_epoch', 'big_mlp', 'data_stream', 'checkpoint',
-              'compile_modes')
+              'compile_modes', 'cold_start')

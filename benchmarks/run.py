@@ -140,9 +140,9 @@ def describe_mode():
     from pytensor.compile.mode import get_mode
 
     from blocks.config import config
-    from blocks.utils.compilation import resolve_mode
+    from blocks.utils.compilation import pytensor_mode, resolve_mode
     mode = resolve_mode()
-    linker = get_mode(mode).linker
+    linker = get_mode(pytensor_mode(mode)).linker
     details = [type(linker).__name__ + (' with C thunks' if getattr(
         linker, 'c_thunks', False) else '')]
     if config.compile_mode is None:

@@ -28,7 +28,7 @@ def test_quick_suite_runs():
             for line in completed.stdout.splitlines() if line.startswith('| ')]
     for name in ('mlp_epoch', 'big_mlp', 'data_stream/memory',
                  'data_stream/hdf5', 'data_stream/server', 'checkpoint/write',
-                 'checkpoint/read'):
+                 'checkpoint/read', 'cold_start/cold'):
         assert name in rows
     assert 'FAILED' not in completed.stdout
 

@@ -2,13 +2,18 @@
 import time
 
 import pytensor
-from pytensor.compile.mode import get_mode
+from pytensor.compile import optdb
+from pytensor.compile.mode import Mode, get_mode
+from pytensor.graph.rewriting.basic import node_rewriter
+from pytensor.tensor.rewriting.ofg import inline_ofg_node
+from pytensor.tensor.symbolic import TensorSymbolicOp
 from pytensor.link.c.basic import CLinker
 from pytensor.link.vm import VMLinker
 
 from blocks.config import config
 from blocks.utils.blas import configure_blas
 from blocks.utils.jax_support import compile_jax_function, is_jax_mode
+from blocks.utils.linker import ParallelCVMLinker
 
 
 #: The mode Blocks compiles in when ``compile_mode`` is not configured: the
@@ -35,6 +40,50 @@ def resolve_mode(mode=None):
         return mode
     configured = config.compile_mode
     return configured if configured is not None else default_mode()
+
+
+@node_rewriter([TensorSymbolicOp])
+def inline_symbolic_ops(fgraph, node):
+    """Replace a symbolic op (``Softmax``, ``LogSoftmax``, ...) by its graph.
+
+    PyTensor 3 represents softmax and friends as ops holding an inner graph.
+    The C VM runs such an op by calling a nested function, compiled on its
+    first call; inlined, the graph is fused and compiled with the rest.
+
+    """
+    return inline_ofg_node(node)
+
+
+optdb['specialize'].register('blocks_inline_symbolic_ops',
+                             inline_symbolic_ops, 'blocks_cvm')
+
+_CVM_MODE = []
+
+
+def pytensor_mode(mode):
+    """The PyTensor mode that Blocks compiles with for `mode`.
+
+    The name ``'CVM'`` stands for PyTensor's C VM as Blocks links it
+    (:class:`~blocks.utils.linker.ParallelCVMLinker`): C modules missing
+    from the cache compile in parallel, and views, shape bookkeeping and
+    scalar-only nodes run as Python thunks instead of compiling C modules.
+    The rewrites are those of PyTensor's ``CVM`` mode, plus one that inlines
+    the graphs of symbolic ops such as ``Softmax`` (see
+    :func:`inline_symbolic_ops`). Any other mode is returned as it is.
+
+    >>> type(pytensor_mode('CVM').linker).__name__
+    'ParallelCVMLinker'
+    >>> pytensor_mode('FAST_COMPILE')
+    'FAST_COMPILE'
+
+    """
+    if isinstance(mode, str) and mode.upper() == 'CVM':
+        if not _CVM_MODE:
+            _CVM_MODE.append(Mode(linker=ParallelCVMLinker(),
+                                  optimizer='fast_run').including(
+                                      'blocks_cvm'))
+        return _CVM_MODE[0]
+    return mode
 
 
 def _pytensor_configured(*names):
@@ -70,7 +119,7 @@ def make_default_for_pytensor():
     mode = resolve_mode()
     if uses_c_linker(mode):
         configure_blas()
-    pytensor.config.mode = mode
+    pytensor.config.mode = pytensor_mode(mode)
 
 
 def compile_function(inputs, outputs=None, mode=None, **kwargs):
@@ -104,7 +153,7 @@ def compile_function(inputs, outputs=None, mode=None, **kwargs):
     6.0
 
     """
-    mode = resolve_mode(mode)
+    mode = pytensor_mode(resolve_mode(mode))
     start = time.perf_counter()
     try:
         if uses_c_linker(mode):

@@ -1,0 +1,73 @@
+"""cold_start: seconds from ``python examples/mnist.py`` to the first batch trained.
+
+A fresh Python process runs ``examples/mnist.py`` (the introduction
+tutorial's model, with its test-set monitoring before the first epoch and
+its training-data monitoring) and reports when the first batch has been
+trained: the time from just before the process was started, so the
+interpreter's start, the imports, building every function the main loop
+needs, and monitoring the test set once are all counted. Twice, against the
+same new, empty PyTensor compile directory: a cold cache (every C module
+compiled), then a warm one. The mode is the one the runner uses (the
+project's default unless ``--mode`` says otherwise; ``FAST_COMPILE`` with
+``--quick``, which then runs only the cold row). There is no PyTorch side.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchmarks.common import Result, median, repository_root
+
+CHILD = """
+import os, runpy, sys, time
+import blocks.algorithms.gradient_descent as gradient_descent
+
+start, report = float(sys.argv[1]), sys.argv[2]
+original = gradient_descent.GradientDescent.process_batch
+
+def process_batch(self, batch):
+    original(self, batch)
+    with open(report, 'w') as file_:
+        file_.write(str(time.time() - start))
+    os._exit(0)
+
+gradient_descent.GradientDescent.process_batch = process_batch
+sys.argv = ['mnist.py', '--no-progress-bar']
+runpy.run_path(os.path.join('examples', 'mnist.py'), run_name='__main__')
+"""
+
+
+def seconds_to_first_batch(compiledir):
+    """Start ``examples/mnist.py``; seconds until its first batch is trained."""
+    environment = dict(os.environ, PYTENSOR_FLAGS='base_compiledir={}'.format(
+        compiledir))
+    with tempfile.TemporaryDirectory(prefix='blocks-cold-start-') as scratch:
+        report = os.path.join(scratch, 'seconds')
+        start = time.time()
+        result = subprocess.run(
+            [sys.executable, '-c', CHILD, repr(start), report],
+            cwd=repository_root(), env=environment, capture_output=True,
+            text=True, timeout=600)
+        if result.returncode != 0 or not os.path.exists(report):
+            raise RuntimeError('examples/mnist.py failed:\n{}'.format(
+                result.stderr[-2000:]))
+        with open(report) as file_:
+            return float(file_.read())
+
+
+def run(quick=False, repeats=3, torch=None):
+    """Run the benchmark: cold and (unless `quick`) warm rows, the medians
+    of `repeats` fresh compile directories."""
+    states = ('cold',) if quick else ('cold', 'warm')
+    seconds = {state: [] for state in states}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix='pytensor-cache-') as cache:
+            for state in states:
+                seconds[state].append(seconds_to_first_batch(cache))
+    return [Result('cold_start/{}'.format(state), blocks=median(times),
+                   notes='python examples/mnist.py to its first batch '
+                         'trained, {} PyTensor cache, test-set monitoring '
+                         'included; runs: {}'.format(state, ', '.join(
+                             '{:.2f}'.format(time_) for time_ in times)))
+            for state, times in seconds.items()]
