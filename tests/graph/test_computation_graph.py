@@ -15,6 +15,7 @@ from blocks.graph import add_annotation, Annotation, ComputationGraph
 from blocks.initialization import Constant
 from blocks.roles import add_role, AUXILIARY, COST, WEIGHT
 from blocks.utils import resolve_mode, shared_floatx, shared_floatx_zeros
+from blocks.utils.compilation import pytensor_mode
 
 floatX = pytensor.config.floatX
 
@@ -179,7 +180,7 @@ def test_get_theano_function_uses_compile_mode(monkeypatch):
     monkeypatch.setattr(compilation.pytensor, 'function', recording_function)
     x = tensor.vector('x')
     ComputationGraph([2 * x]).get_theano_function()
-    assert modes == [resolve_mode()]
+    assert modes == [pytensor_mode(resolve_mode())]
 
 
 def test_replace():
