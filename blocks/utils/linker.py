@@ -15,9 +15,13 @@ Python thunk in the C VM, exactly as PyTensor runs operations that have no C
 code. These are the views and shape bookkeeping (``Shape_i``,
 ``DimShuffle``, ``Reshape``, ``Assert``, ``MakeVector``, basic indexing,
 ...) and computations on scalars only (the arithmetic on shapes that
-broadcasting checks and means need): NumPy does their work as fast as the C
-code would, a Python thunk costs about a microsecond more per call, and
-each module not compiled saves half a second of ``g++`` the first time.
+broadcasting checks and means need), see :func:`runs_in_python`: NumPy does
+their work as fast as the C code would, a Python thunk costs about a
+microsecond more per call, and each module not compiled saves half a second
+of ``g++`` the first time. And elementwise nodes on arrays that involve
+``tanh``, ``exp``, ``log``, ... run with NumPy's vectorized functions, which
+are several times faster than the C library's that PyTensor's C code calls
+(:mod:`blocks.utils.numpy_elemwise`).
 
 """
 import threading
@@ -33,6 +37,7 @@ from pytensor.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from pytensor.tensor.subtensor import Subtensor
 
 from blocks.utils.c_modules import precompile_c_modules
+from blocks.utils.numpy_elemwise import make_numpy_thunk, runs_in_numpy
 
 
 class ParallelCVMLinker(VMLinker):
@@ -43,10 +48,11 @@ class ParallelCVMLinker(VMLinker):
     workers : int, optional
         How many compiler processes run at once; by default, one per CPU
         this process may use.
-    python_bookkeeping : bool, optional
+    numpy_thunks : bool, optional
         Run views, shape bookkeeping and scalar-only nodes as Python thunks
-        (see :func:`runs_in_python`) instead of compiling C modules for
-        them. ``True`` by default.
+        (see :func:`runs_in_python`) and transcendental elementwise nodes
+        with NumPy (see :func:`~blocks.utils.numpy_elemwise.runs_in_numpy`)
+        instead of compiling C modules for them. ``True`` by default.
     \*\*kwargs
         Passed on to :class:`pytensor.link.vm.VMLinker`; ``use_cloop``
         defaults to ``True`` (the C VM).
@@ -63,26 +69,26 @@ class ParallelCVMLinker(VMLinker):
     2.0
 
     """
-    def __init__(self, workers=None, python_bookkeeping=True,
+    def __init__(self, workers=None, numpy_thunks=True,
                  use_cloop=True, **kwargs):
         if workers is not None and (not isinstance(workers, int) or
                                     workers < 1):
             raise ValueError("workers must be a positive integer, got "
                              "{!r}".format(workers))
         self.workers = workers
-        self.python_bookkeeping = python_bookkeeping
+        self.numpy_thunks = numpy_thunks
         super().__init__(use_cloop=use_cloop, **kwargs)
 
     def accept(self, fgraph, no_recycling=None, profile=None):
         linker = super().accept(fgraph, no_recycling, profile)
         # VMLinker may rebuild itself here, without knowing our arguments.
         linker.workers = self.workers
-        linker.python_bookkeeping = self.python_bookkeeping
+        linker.numpy_thunks = self.numpy_thunks
         return linker
 
     def __setstate__(self, state):
         state.setdefault('workers', None)
-        state.setdefault('python_bookkeeping', True)
+        state.setdefault('numpy_thunks', True)
         super().__setstate__(state)
 
     def make_all(self, profiler=None, input_storage=None,
@@ -91,13 +97,17 @@ class ParallelCVMLinker(VMLinker):
             return super().make_all(profiler, input_storage, output_storage,
                                     storage_map)
         order = self.schedule(self.fgraph)
-        in_python = ([node for node in order if runs_in_python(node)]
-                     if self.python_bookkeeping else [])
-        skip = set(in_python)
-        precompile_c_modules([node for node in order if node not in skip],
-                             workers=self.workers,
-                             warm_up_cvm=self.use_cloop)
-        with python_thunks(in_python):
+        implementations = {}
+        if self.numpy_thunks:
+            for node in order:
+                if runs_in_python(node):
+                    implementations[node] = 'py'
+                elif runs_in_numpy(node):
+                    implementations[node] = 'numpy'
+        precompile_c_modules(
+            [node for node in order if node not in implementations],
+            workers=self.workers, warm_up_cvm=self.use_cloop)
+        with thunk_implementations(implementations):
             return super().make_all(profiler, input_storage, output_storage,
                                     storage_map)
 
@@ -139,41 +149,51 @@ def runs_in_python(node):
     return True
 
 
-_python_nodes = threading.local()
+_implementations = threading.local()
 _shadowed_ops = {}
 _shadow_lock = threading.Lock()
 
 
 class _MakeThunk(object):
     """Stands in for an op's ``make_thunk`` while a function is linked,
-    asking for the Python implementation for the nodes chosen to run in
-    Python."""
+    making the thunks of the nodes given another implementation."""
     def __init__(self, op):
         self.op = op
 
     def __call__(self, node, storage_map, compute_map, no_recycling,
                  impl=None):
-        if node in getattr(_python_nodes, 'nodes', ()):
+        chosen = getattr(_implementations, 'chosen', {}).get(node)
+        if chosen == 'numpy':
+            return make_numpy_thunk(node, storage_map, compute_map)
+        if chosen == 'py':
             impl = 'py'
         return type(self.op).make_thunk(self.op, node, storage_map,
                                         compute_map, no_recycling, impl=impl)
 
 
 @contextmanager
-def python_thunks(nodes):
-    """Within the context, linking makes Python thunks for `nodes`.
+def thunk_implementations(implementations):
+    """Within the context, linking uses the given implementations.
 
+    Parameters
+    ----------
+    implementations : dict
+        Maps nodes to ``'py'`` (PyTensor's Python implementation) or
+        ``'numpy'`` (:func:`~blocks.utils.numpy_elemwise.make_numpy_thunk`).
+
+    Notes
+    -----
     PyTensor's VM asks each node's op for a thunk, with no way to choose the
-    implementation per node; so, for the duration, the ops of `nodes` get
-    an instance attribute ``make_thunk`` that asks for the Python one for
+    implementation per node; so, for the duration, the ops of these nodes
+    get an instance attribute ``make_thunk`` that makes the chosen thunk for
     these nodes (other nodes of the same op are unaffected). It is removed
     on exit, when no other thread still links with that op.
 
     """
-    ops = {id(node.op): node.op for node in nodes
+    ops = {id(node.op): node.op for node in implementations
            if hasattr(node.op, '__dict__')}
-    outer = getattr(_python_nodes, 'nodes', frozenset())
-    _python_nodes.nodes = outer | frozenset(nodes)
+    outer = getattr(_implementations, 'chosen', {})
+    _implementations.chosen = {**outer, **implementations}
     with _shadow_lock:
         for key, op in ops.items():
             if key not in _shadowed_ops:
@@ -190,4 +210,4 @@ def python_thunks(nodes):
                 if not entry[1]:
                     del _shadowed_ops[key]
                     entry[0].__dict__.pop('make_thunk', None)
-        _python_nodes.nodes = outer
+        _implementations.chosen = outer
