@@ -75,3 +75,19 @@ def test_only_transcendental_array_nodes_qualify():
     assert not runs_in_numpy((x * 2 + 1).owner)
     assert not runs_in_numpy(tensor.exp(s).owner)
     assert not runs_in_numpy(tensor.sigmoid(x).owner)  # no NumPy ufunc
+
+
+def test_a_single_operation_and_repeated_calls_reuse_nothing_visible():
+    x = tensor.matrix('x')
+    f = compile_function([x], tensor.tanh(x), mode='CVM')
+    assert numpy_nodes(f)
+    first_input, second_input = random(2, 3), random(3, 2)
+    third_input = random(2, 3) * 2
+    first = f(first_input)
+    second = f(second_input)
+    numpy.testing.assert_allclose(first, numpy.tanh(first_input), rtol=RTOL)
+    numpy.testing.assert_allclose(second, numpy.tanh(second_input),
+                                  rtol=RTOL)
+    third = f(third_input)
+    numpy.testing.assert_allclose(first, numpy.tanh(first_input), rtol=RTOL)
+    assert not numpy.shares_memory(first, third)

@@ -75,6 +75,8 @@ def _numpy_function(op, inputs):
     if spec is None or not hasattr(numpy, spec[0]) or spec[2] != 1:
         return None
     function = getattr(numpy, spec[0])
+    if not isinstance(function, numpy.ufunc):  # numpy.where, ...
+        return None
     if inputs is None or len(inputs) == spec[1]:
         return function
     if spec[0] in _FOLDING and len(inputs) > spec[1]:
@@ -86,15 +88,22 @@ def _cast(value, dtype):
     return numpy.asarray(value).astype(dtype, copy=False)
 
 
-def _fold(function, *values):
-    return functools.reduce(function, values)
+def _fold(function, *values, out, casting):
+    function(values[0], values[1], out=out, casting=casting)
+    for value in values[2:]:
+        function(out, value, out=out, casting=casting)
+    return out
 
 
 def make_numpy_thunk(node, storage_map, compute_map):
     """A thunk computing the elementwise `node` with NumPy.
 
     It has the interface of PyTensor's Python thunks (see
-    :meth:`pytensor.graph.op.Op.make_py_thunk`).
+    :meth:`pytensor.graph.op.Op.make_py_thunk`). Intermediate results go to
+    buffers the thunk keeps from call to call, and an output array left in
+    the storage by the previous call is written over when its shape and type
+    fit, as PyTensor's C code does: allocating fresh arrays of a megabyte
+    on every call costs more than the computation.
 
     """
     op = node.op.scalar_op
@@ -104,35 +113,65 @@ def make_numpy_thunk(node, storage_map, compute_map):
         steps = [(_numpy_function(step_op, inputs), inputs, outputs[0])
                  for step_op, inputs, outputs in _scalar_steps(op)]
     else:
-        scalar_inputs = list(range(len(node.inputs)))
-        scalar_outputs = ['output']
-        steps = [(_numpy_function(op, None), scalar_inputs, 'output')]
+        scalar_inputs = [node.inputs[0].type.to_scalar_type()() for _ in
+                         node.inputs]
+        scalar_outputs = [node.outputs[0].type.to_scalar_type()()]
+        steps = [(_numpy_function(op, None), scalar_inputs,
+                  scalar_outputs[0])]
+    slots = {variable: index for index, variable in enumerate(scalar_inputs)}
+    for _, _, output in steps:
+        slots[output] = len(slots)
+    constants = {}
+    plan = []
+    for function, inputs, output in steps:
+        references = []
+        for variable in inputs:
+            if isinstance(variable, ScalarConstant):
+                constants.setdefault(variable, len(slots) + len(constants))
+                references.append(constants[variable])
+            else:
+                references.append(slots[variable])
+        plan.append((function, references, slots[output],
+                     output.type.dtype, isinstance(function,
+                                                   functools.partial) and
+                     function.func is _cast))
+    values = [None] * (len(slots) + len(constants))
+    for constant, index in constants.items():
+        values[index] = constant.data
+    buffers = {}
     input_storage = [storage_map[variable] for variable in node.inputs]
     output_storage = [storage_map[variable] for variable in node.outputs]
-    output_dtypes = [variable.type.dtype for variable in node.outputs]
+    outputs = [(storage, slots[variable] if not isinstance(
+                    variable, ScalarConstant) else constants[variable],
+                result.type.dtype)
+               for storage, variable, result in zip(
+                   output_storage, scalar_outputs, node.outputs)]
     output_computed = [compute_map[variable] for variable in node.outputs]
+    count = len(input_storage)
 
     def thunk():
-        arrays = [storage[0] for storage in input_storage]
-        values = dict(zip(scalar_inputs, arrays))
-
-        def value_of(variable):
-            if isinstance(variable, ScalarConstant):
-                return variable.data
-            return values[variable]
-
-        for function, inputs, output in steps:
-            values[output] = function(*map(value_of, inputs))
-        shape = numpy.broadcast_shapes(*[array.shape for array in arrays])
-        for storage, variable, dtype in zip(output_storage, scalar_outputs,
-                                            output_dtypes):
-            value = numpy.asarray(value_of(variable), dtype=dtype)
-            if value.shape != shape:
-                value = numpy.broadcast_to(value, shape)
-            if value.base is not None or any(value is array
-                                             for array in arrays):
-                value = value.copy()
-            storage[0] = value
+        for index in range(count):
+            values[index] = input_storage[index][0]
+        for function, references, slot, dtype, is_cast in plan:
+            arguments = [values[reference] for reference in references]
+            shape = numpy.broadcast_shapes(*map(numpy.shape, arguments))
+            buffer = buffers.get(slot)
+            if buffer is None or buffer.shape != shape:
+                buffer = buffers[slot] = numpy.empty(shape, dtype)
+            if is_cast:
+                numpy.copyto(buffer, arguments[0], casting='unsafe')
+            else:
+                function(*arguments, out=buffer, casting='unsafe')
+            values[slot] = buffer
+        shape = numpy.broadcast_shapes(
+            *[numpy.shape(values[index]) for index in range(count)])
+        for storage, slot, dtype in outputs:
+            target = storage[0]
+            if (target is None or target.shape != shape or
+                    target.dtype != dtype):
+                target = numpy.empty(shape, dtype)
+            numpy.copyto(target, values[slot], casting='unsafe')
+            storage[0] = target
         for computed in output_computed:
             computed[0] = True
 
