@@ -18,7 +18,7 @@ from pytensor.tensor.shape import Shape_i
 from pytensor.tensor.special import softmax
 
 from blocks.utils.c_modules import precompile_c_modules
-from blocks.utils.compilation import compile_function, pytensor_mode
+from blocks.utils.compilation import compile_function
 from blocks.utils.linker import ParallelCVMLinker, runs_in_python
 from blocks.utils.numpy_elemwise import runs_in_numpy
 
@@ -89,8 +89,9 @@ def test_cached_modules_are_not_compiled_again():
 
 
 def test_linker_validates_workers():
-    with pytest.raises(ValueError, match='workers'):
-        ParallelCVMLinker(workers=0)
+    for workers in (0, True, 2.):
+        with pytest.raises(ValueError, match='workers'):
+            ParallelCVMLinker(workers=workers)
 
 
 class BrokenCOp(COp):

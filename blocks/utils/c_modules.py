@@ -141,6 +141,10 @@ class _ModuleJob(object):
         count = next((i for i, line in enumerate(lines)
                       if not line.startswith('#include')), len(lines))
         self.include_block = ''.join(lines[:count])
+        # What a precompiled header for this module must match.
+        signature = '\n'.join([self.include_block, pytensor_config.cxx] +
+                              self.flags + self.include_dirs)
+        self.header_id = hashlib.sha256(signature.encode()).hexdigest()[:32]
 
     @classmethod
     def for_node(cls, node, cache):
@@ -166,13 +170,6 @@ class _ModuleJob(object):
         if module_hash in cache.module_hash_to_key_data:
             return None
         return cls(linker, key, source, module_hash)
-
-    @property
-    def header_id(self):
-        """What a precompiled header for this module must match."""
-        signature = '\n'.join([self.include_block, pytensor_config.cxx] +
-                              self.flags + self.include_dirs)
-        return hashlib.sha256(signature.encode()).hexdigest()[:32]
 
     def build(self, headers):
         """Compile into a scratch directory; whether it worked."""

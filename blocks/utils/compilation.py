@@ -1,4 +1,5 @@
 """The one place where Blocks compiles PyTensor functions."""
+import functools
 import time
 
 import pytensor
@@ -57,7 +58,6 @@ def inline_symbolic_ops(fgraph, node):
 optdb['specialize'].register('blocks_inline_symbolic_ops',
                              inline_symbolic_ops, 'blocks_cvm')
 
-_CVM_MODE = []
 
 
 def pytensor_mode(mode):
@@ -78,12 +78,14 @@ def pytensor_mode(mode):
 
     """
     if isinstance(mode, str) and mode.upper() == 'CVM':
-        if not _CVM_MODE:
-            _CVM_MODE.append(Mode(linker=ParallelCVMLinker(),
-                                  optimizer='fast_run').including(
-                                      'blocks_cvm'))
-        return _CVM_MODE[0]
+        return _cvm_mode()
     return mode
+
+
+@functools.lru_cache(maxsize=None)
+def _cvm_mode():
+    return Mode(linker=ParallelCVMLinker(),
+                optimizer='fast_run').including('blocks_cvm')
 
 
 def _pytensor_configured(*names):

@@ -72,6 +72,7 @@ class ParallelCVMLinker(VMLinker):
     def __init__(self, workers=None, numpy_thunks=True,
                  use_cloop=True, **kwargs):
         if workers is not None and (not isinstance(workers, int) or
+                                    isinstance(workers, bool) or
                                     workers < 1):
             raise ValueError("workers must be a positive integer, got "
                              "{!r}".format(workers))

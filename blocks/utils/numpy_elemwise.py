@@ -37,7 +37,7 @@ def runs_in_numpy(node):
     for.
 
     >>> from pytensor import tensor
-    >>> x, b = tensor.matrix('x'), tensor.vector('b')
+    >>> x = tensor.matrix('x')
     >>> runs_in_numpy(tensor.tanh(x).owner)
     True
     >>> runs_in_numpy((x * 2).owner)
@@ -70,7 +70,7 @@ def _scalar_steps(scalar_op):
 def _numpy_function(op, inputs):
     """A function of arrays computing `op`, or ``None``."""
     if isinstance(op, Cast):
-        return functools.partial(_cast, dtype=op.o_type.dtype)
+        return _cast
     spec = getattr(op, 'nfunc_spec', None)
     if spec is None or not hasattr(numpy, spec[0]) or spec[2] != 1:
         return None
@@ -84,8 +84,8 @@ def _numpy_function(op, inputs):
     return None
 
 
-def _cast(value, dtype):
-    return numpy.asarray(value).astype(dtype, copy=False)
+def _cast(value, out, casting):
+    numpy.copyto(out, value, casting=casting)  # `out` has the new dtype
 
 
 def _fold(function, *values, out, casting):
@@ -110,40 +110,31 @@ def make_numpy_thunk(node, storage_map, compute_map):
     if isinstance(op, Composite):
         scalar_inputs = op.fgraph.inputs
         scalar_outputs = op.fgraph.outputs
-        steps = [(_numpy_function(step_op, inputs), inputs, outputs[0])
-                 for step_op, inputs, outputs in _scalar_steps(op)]
+        steps = _scalar_steps(op)
     else:
         scalar_inputs = [node.inputs[0].type.to_scalar_type()() for _ in
                          node.inputs]
         scalar_outputs = [node.outputs[0].type.to_scalar_type()()]
-        steps = [(_numpy_function(op, None), scalar_inputs,
-                  scalar_outputs[0])]
+        steps = [(op, scalar_inputs, scalar_outputs)]
+    # Every scalar variable gets a slot in `values`: inputs first, so that
+    # the thunk fills slots 0..n-1; constants hold their value for good.
     slots = {variable: index for index, variable in enumerate(scalar_inputs)}
-    for _, _, output in steps:
-        slots[output] = len(slots)
-    constants = {}
-    plan = []
-    for function, inputs, output in steps:
-        references = []
-        for variable in inputs:
-            if isinstance(variable, ScalarConstant):
-                constants.setdefault(variable, len(slots) + len(constants))
-                references.append(constants[variable])
-            else:
-                references.append(slots[variable])
-        plan.append((function, references, slots[output],
-                     output.type.dtype, isinstance(function,
-                                                   functools.partial) and
-                     function.func is _cast))
-    values = [None] * (len(slots) + len(constants))
-    for constant, index in constants.items():
-        values[index] = constant.data
+    values = [None] * len(scalar_inputs)
+
+    def slot_of(variable):
+        if variable not in slots:
+            slots[variable] = len(values)
+            values.append(variable.data if isinstance(
+                variable, ScalarConstant) else None)
+        return slots[variable]
+
+    plan = [(_numpy_function(step_op, inputs), [slot_of(v) for v in inputs],
+             slot_of(outputs[0]), outputs[0].type.dtype)
+            for step_op, inputs, outputs in steps]
     buffers = {}
     input_storage = [storage_map[variable] for variable in node.inputs]
     output_storage = [storage_map[variable] for variable in node.outputs]
-    outputs = [(storage, slots[variable] if not isinstance(
-                    variable, ScalarConstant) else constants[variable],
-                result.type.dtype)
+    outputs = [(storage, slot_of(variable), result.type.dtype)
                for storage, variable, result in zip(
                    output_storage, scalar_outputs, node.outputs)]
     output_computed = [compute_map[variable] for variable in node.outputs]
@@ -152,25 +143,22 @@ def make_numpy_thunk(node, storage_map, compute_map):
     def thunk():
         for index in range(count):
             values[index] = input_storage[index][0]
-        for function, references, slot, dtype, is_cast in plan:
+        for function, references, result, dtype in plan:
             arguments = [values[reference] for reference in references]
             shape = numpy.broadcast_shapes(*map(numpy.shape, arguments))
-            buffer = buffers.get(slot)
+            buffer = buffers.get(result)
             if buffer is None or buffer.shape != shape:
-                buffer = buffers[slot] = numpy.empty(shape, dtype)
-            if is_cast:
-                numpy.copyto(buffer, arguments[0], casting='unsafe')
-            else:
-                function(*arguments, out=buffer, casting='unsafe')
-            values[slot] = buffer
+                buffer = buffers[result] = numpy.empty(shape, dtype)
+            function(*arguments, out=buffer, casting='unsafe')
+            values[result] = buffer
         shape = numpy.broadcast_shapes(
             *[numpy.shape(values[index]) for index in range(count)])
-        for storage, slot, dtype in outputs:
+        for storage, result, dtype in outputs:
             target = storage[0]
             if (target is None or target.shape != shape or
                     target.dtype != dtype):
                 target = numpy.empty(shape, dtype)
-            numpy.copyto(target, values[slot], casting='unsafe')
+            numpy.copyto(target, values[result], casting='unsafe')
             storage[0] = target
         for computed in output_computed:
             computed[0] = True
