@@ -7,7 +7,8 @@ MLP, ``GradientDescent`` with ``Scale(0.1)``) and reports the time of
 ``initialize()`` (graph rewriting, linking and C compilation), of the first
 call (Numba and JAX compile on it), and the time per batch of 256 over the
 training set's first batches (the median of three passes, each ended by
-reading a parameter back, since JAX dispatches asynchronously). Each mode runs twice against the same
+reading a parameter back, since JAX dispatches asynchronously). Each mode runs twice against
+the same
 new, empty PyTensor compile directory: a cold cache, then a warm one. The
 Blocks column is the time per batch; the compile column is initialization
 plus first call. There is no PyTorch side.

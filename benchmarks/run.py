@@ -79,8 +79,8 @@ def parser():
     result.add_argument(
         '--repeats', type=positive_int, metavar='N',
         help='timed repeats of each measurement, the median is reported '
-             '(default {}, {} with --quick)'.format(DEFAULT_REPEATS,
-                                                   QUICK_REPEATS))
+             '(default {}, {} with --quick)'.format(
+                 DEFAULT_REPEATS, QUICK_REPEATS))
     result.add_argument(
         '--threads', type=positive_int, default=1, metavar='N',
         help='BLAS/OpenMP threads of NumPy, PyTensor and PyTorch (default 1)')
@@ -140,7 +140,7 @@ def describe_mode():
     from pytensor.compile.mode import get_mode
 
     from blocks.config import config
-    from blocks.utils.compilation import pytensor_mode, resolve_mode
+    from blocks.compile.compilation import pytensor_mode, resolve_mode
     mode = resolve_mode()
     linker = get_mode(pytensor_mode(mode)).linker
     details = [type(linker).__name__ + (' with C thunks' if getattr(

@@ -13,7 +13,7 @@ from blocks.extensions import CallbackName
 from blocks.filter import get_parameter_path
 from blocks.log import BACKENDS
 from blocks.utils import change_recursion_limit, reraise_as, unpack
-from blocks.utils.jax_support import shared_value
+from blocks.compile.jax_support import shared_value
 from blocks.utils.profile import Profile, Timer
 
 logger = logging.getLogger(__name__)
@@ -394,4 +394,3 @@ class MainLoop:
         state.pop('original_sigint_handler', None)
         state.pop('original_sigterm_handler', None)
         return state
-

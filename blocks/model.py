@@ -23,7 +23,7 @@ import numpy
 
 from blocks.filter import get_brick, get_parameter_path
 from blocks.graph import ComputationGraph
-from blocks.utils.jax_support import shared_value
+from blocks.compile.jax_support import shared_value
 
 __all__ = ['Model']
 

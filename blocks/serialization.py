@@ -48,7 +48,7 @@ import numpy
 from blocks.config import config
 from blocks.filter import get_parameter_path
 from blocks.utils import change_recursion_limit
-from blocks.utils.jax_support import is_jax_array
+from blocks.compile.jax_support import is_jax_array
 
 logger = logging.getLogger(__name__)
 

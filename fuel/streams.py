@@ -206,7 +206,6 @@ class DataStream(AbstractDataStream):
         return super().get_epoch_iterator(**kwargs)
 
 
-
 class ServerDataStream(AbstractDataStream):
     """A stream that receives its data from a data server in another process.
 

@@ -11,8 +11,8 @@ from pytensor import tensor
 from blocks.extensions import FinishAfter
 from blocks.main_loop import MainLoop
 from blocks.utils import compile_function
-from blocks.utils.compilation import (default_mode, resolve_mode,
-                                      uses_c_linker)
+from blocks.compile.compilation import (default_mode, resolve_mode,
+                                        uses_c_linker)
 from tests.helpers import (regression_algorithm, regression_model,
                            regression_stream)
 
@@ -70,7 +70,7 @@ def test_c_blas_is_found_on_its_own(tmp_path):
         "import numpy, pytensor, blocks",
         "from pytensor import tensor",
         "from pytensor.tensor.blas import Dot22, Gemm",
-        "from blocks.utils.linker import ParallelCVMLinker",
+        "from blocks.compile.linker import ParallelCVMLinker",
         "linker = pytensor.compile.mode.get_default_mode().linker",
         "assert isinstance(linker, ParallelCVMLinker), pytensor.config.mode",
         "assert 'blocks_openblas_shim' in pytensor.config.blas__ldflags",

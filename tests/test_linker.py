@@ -17,10 +17,10 @@ from pytensor.graph.basic import Apply
 from pytensor.tensor.shape import Shape_i
 from pytensor.tensor.special import softmax
 
-from blocks.utils.c_modules import precompile_c_modules
-from blocks.utils.compilation import compile_function
-from blocks.utils.linker import ParallelCVMLinker, runs_in_python
-from blocks.utils.numpy_elemwise import runs_in_numpy
+from blocks.compile.c_modules import precompile_c_modules
+from blocks.compile.compilation import compile_function
+from blocks.compile.linker import ParallelCVMLinker, runs_in_python
+from blocks.compile.numpy_elemwise import runs_in_numpy
 
 pytestmark = pytest.mark.skipif(not pytensor.config.cxx,
                                 reason="needs a C++ compiler")
@@ -126,7 +126,7 @@ import numpy, pytensor
 from pytensor import tensor
 from pytensor.link.c.basic import get_module_cache
 import blocks
-from blocks.utils.compilation import compile_function
+from blocks.compile.compilation import compile_function
 
 x = tensor.matrix('x'); w = tensor.matrix('w'); t = tensor.matrix('t')
 h = tensor.tanh(x.dot(w))

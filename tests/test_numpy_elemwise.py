@@ -4,8 +4,8 @@ import pytensor
 import pytest
 from pytensor import tensor
 
-from blocks.utils.compilation import compile_function
-from blocks.utils.numpy_elemwise import runs_in_numpy
+from blocks.compile.compilation import compile_function
+from blocks.compile.numpy_elemwise import runs_in_numpy
 
 pytestmark = pytest.mark.skipif(not pytensor.config.cxx,
                                 reason="needs a C++ compiler")

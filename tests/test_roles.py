@@ -137,4 +137,3 @@ def test_roles_survive_pickling_a_variable():
     clone = pickle.loads(pickle.dumps(W))
     assert clone.tag.roles[0] is WEIGHT
     assert has_roles(clone, [PARAMETER])
-

@@ -16,7 +16,7 @@ from blocks.utils import (change_recursion_limit, check_theano_variable,
                           resolve_mode, shared_floatx, shared_floatx_nans,
                           shared_floatx_zeros, shared_floatx_zeros_matching,
                           shared_like, unbroadcast, unpack)
-from blocks.utils.compilation import default_mode
+from blocks.compile.compilation import default_mode
 from blocks.utils.containers import AnnotatingList
 
 floatX = pytensor.config.floatX

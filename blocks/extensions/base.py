@@ -6,7 +6,7 @@ from abc import ABCMeta, abstractmethod
 import progressbar
 from toolz import first
 
-from blocks.utils.compilation import total_compile_time
+from blocks.compile.compilation import total_compile_time
 
 logger = logging.getLogger(__name__)
 

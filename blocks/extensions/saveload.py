@@ -9,7 +9,7 @@ from blocks.filter import get_parameter_path
 from blocks.serialization import (dump_and_add_to_dump, load,
                                   load_parameters, secure_dump)
 from blocks.utils import reraise_as
-from blocks.utils.jax_support import shared_value
+from blocks.compile.jax_support import shared_value
 
 logger = logging.getLogger(__name__)
 

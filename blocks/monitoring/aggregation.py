@@ -181,8 +181,8 @@ class Mean(AggregationScheme):
         initialization_updates = [_reset(numerator_acc),
                                   _reset(denominator_acc)]
         accumulation_updates = [
-            _update(acc, _stacked(acc, value).sum(axis=0, keepdims=True,
-                                                 dtype=acc.dtype))
+            _update(acc, _stacked(acc, value).sum(
+                axis=0, keepdims=True, dtype=acc.dtype))
             for acc, value in [(numerator_acc, numerator),
                                (denominator_acc, denominator)]]
         # Before any batch: 0 / 0.

@@ -1,5 +1,5 @@
 """Utilities: packing, dictionaries, exceptions and PyTensor helpers."""
-from blocks.utils.compilation import compile_function, resolve_mode
+from blocks.compile.compilation import compile_function, resolve_mode
 from blocks.utils.theano_utils import (
     Unbroadcast, check_theano_variable, is_graph_input, is_shared_variable,
     named_copy, print_shape, print_sum, put_hook, shared_floatx,

@@ -9,7 +9,7 @@ Each module's ``fill_subparser(subparser)`` adds the dataset's options to an
 ['binarized_mnist', 'cifar10', 'cifar100', 'mnist', 'svhn']
 """
 from fuel.converters import binarized_mnist, cifar10, cifar100, mnist, svhn
-from fuel.converters.base import CONVERTERS_VERSION as __version__
+from fuel.converters.base import CONVERTERS_VERSION as __version__  # noqa: F401
 
 all_converters = (
     ('binarized_mnist', binarized_mnist.fill_subparser),

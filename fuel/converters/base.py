@@ -227,6 +227,7 @@ def write_converted_file(output_directory, output_filename, data, axis_labels):
         set_axis_labels(h5file, axis_labels)
     return (output_path,)
 
+
 def build_in_data_path(filename, convert, command):
     """Create a dataset file in the first writable directory of the data path.
 

@@ -304,7 +304,7 @@ def index_sequence(sequence, request):
     >>> index_sequence(['a', 'b', 'c'], [2, 0])
     ['c', 'a']
     """
-    if isinstance(sequence, numpy.ndarray) or isinstance(request, (slice, int,
-                                                                    numpy.integer)):
+    if isinstance(sequence, numpy.ndarray) or isinstance(
+            request, (slice, int, numpy.integer)):
         return sequence[request]
     return [sequence[index] for index in request]

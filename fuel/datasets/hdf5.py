@@ -178,6 +178,7 @@ class H5PYDataset(Dataset):
                 indices = entry[2] if len(entry) > 2 else None
                 comment = (entry[3] if len(entry) > 3 else '') or '.'
                 rows.append((split, source, start, stop, indices, True, comment))
+
         def longest(column):
             return max(1, max(len(row[column].encode('utf8')) for row in rows))
         dtype = numpy.dtype([

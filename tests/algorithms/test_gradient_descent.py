@@ -82,8 +82,8 @@ def test_momentum_training_matches_numpy(rng):
     values = [W.get_value().astype('float64'), b.get_value().astype('float64')]
     for _ in range(3):
         gradients = numpy_gradients(*values, batch)
-        velocities = [0.5 * v + 0.1 * g for v, g in zip(velocities,
-                                                         gradients)]
+        velocities = [0.5 * v + 0.1 * g
+                      for v, g in zip(velocities, gradients)]
         values = [value - v for value, v in zip(values, velocities)]
         algorithm.process_batch(batch)
         assert_allclose(W.get_value(), values[0], rtol=1e-4)

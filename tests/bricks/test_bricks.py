@@ -579,8 +579,8 @@ def test_application_call_auxiliary_variables():
     assert has_roles(mean, [AUXILIARY]) and not has_roles(mean, [COST])
     assert has_roles(total, [AUXILIARY, COST], match_all=True)
     cg = ComputationGraph(y)
-    assert {v.name for v in cg.auxiliary_variables} == {'aux_apply_mean',
-                                                         'aux_apply_total'}
+    assert {v.name for v in cg.auxiliary_variables} == {
+        'aux_apply_mean', 'aux_apply_total'}
     value = numpy.array([1., 2., 6.], dtype=floatX)
     assert float(mean.eval({x: value})) == pytest.approx(3.)
 

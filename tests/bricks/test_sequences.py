@@ -105,7 +105,7 @@ def test_mlp_with_none_activations(rng):
 def test_mlp_dimensions_are_pushed_to_the_layers():
     mlp = MLP([Tanh(), None], [16, 8, 4])
     mlp.push_allocation_config()
-    dims = [(l.input_dim, l.output_dim) for l in mlp.linear_transformations]
+    dims = [(layer.input_dim, layer.output_dim) for layer in mlp.linear_transformations]
     assert dims == [(16, 8), (8, 4)]
     assert (mlp.input_dim, mlp.output_dim) == (16, 4)
 
@@ -178,7 +178,7 @@ def test_mlp_prototype_of_a_subclass_names_the_layers():
     mlp = MLP([Tanh(), None], [3, 4, 2], prototype=Affine())
     assert [c.name for c in mlp.children] == ['affine_0', 'tanh',
                                               'affine_1']
-    assert all(type(l) is Affine for l in mlp.linear_transformations)
+    assert all(type(layer) is Affine for layer in mlp.linear_transformations)
 
 
 def test_mlp_seed_is_shared_with_the_layers(rng):
@@ -187,7 +187,7 @@ def test_mlp_seed_is_shared_with_the_layers(rng):
                   weights_init=IsotropicGaussian(), biases_init=Constant(0),
                   seed=seed)
         mlp.initialize()
-        return numpy.concatenate([l.W.get_value().ravel()
-                                  for l in mlp.linear_transformations])
+        return numpy.concatenate([layer.W.get_value().ravel()
+                                  for layer in mlp.linear_transformations])
     assert_allclose(build(7), build(7))
     assert not numpy.allclose(build(7), build(8))

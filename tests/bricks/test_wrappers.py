@@ -49,8 +49,8 @@ def test_wrapped_application_handles_extra_dimensions(rng):
     sums, maxima = brick.apply(x, y, extra_ndim=2)
     assert sums.ndim == 3 and maxima.ndim == 3
     assert sums.name == 'rowsumswithextradims_apply_sums'
-    sums_val, maxima_val = compile_function([x, y], [sums, maxima])(x_val,
-                                                                   y_val)
+    sums_val, maxima_val = compile_function([x, y], [sums, maxima])(
+        x_val, y_val)
     assert_allclose(sums_val, (x_val + y_val).sum(axis=3), rtol=1e-5)
     assert_allclose(maxima_val, (x_val * y_val).max(axis=3), rtol=1e-6)
 

@@ -15,7 +15,7 @@ from blocks.graph import add_annotation, Annotation, ComputationGraph
 from blocks.initialization import Constant
 from blocks.roles import add_role, AUXILIARY, COST, WEIGHT
 from blocks.utils import resolve_mode, shared_floatx, shared_floatx_zeros
-from blocks.utils.compilation import pytensor_mode
+from blocks.compile.compilation import pytensor_mode
 
 floatX = pytensor.config.floatX
 
@@ -170,7 +170,7 @@ def test_get_theano_function_additional_updates_and_mode():
 
 def test_get_theano_function_uses_compile_mode(monkeypatch):
     modes = []
-    import blocks.utils.compilation as compilation
+    import blocks.compile.compilation as compilation
     original = compilation.pytensor.function
 
     def recording_function(*args, **kwargs):
