@@ -4,6 +4,8 @@ import numbers
 import numpy
 import pytensor
 
+from blocks.utils.utils import repr_attrs
+
 __all__ = ['NdarrayInitialization', 'Constant', 'IsotropicGaussian',
            'Uniform', 'Identity', 'Orthogonal', 'Sparse', 'SparseND']
 
@@ -52,10 +54,12 @@ class NdarrayInitialization:
                                                tuple(shape)))
         var.set_value(value.astype(var.dtype, copy=False))
 
+    #: The attributes the representation shows, as in Blocks:
+    #: ``<blocks.initialization.Constant object at 0x...: constant=1.0>``.
+    _repr_attributes = ()
+
     def __repr__(self):
-        attributes = ', '.join('{}={!r}'.format(key, value)
-                               for key, value in sorted(vars(self).items()))
-        return '{}({})'.format(type(self).__name__, attributes)
+        return repr_attrs(self, *self._repr_attributes)
 
 
 class Constant(NdarrayInitialization):
@@ -77,6 +81,8 @@ class Constant(NdarrayInitialization):
     [0.5, 0.5]
 
     """
+    _repr_attributes = ('constant',)
+
     def __init__(self, constant):
         self.constant = numpy.asarray(constant)
 
@@ -108,6 +114,8 @@ class IsotropicGaussian(NdarrayInitialization):
     (3, 2)
 
     """
+    _repr_attributes = ('mean', 'std')
+
     def __init__(self, std=1, mean=0):
         if std < 0:
             raise ValueError("std must be non-negative, got {!r}".format(std))
@@ -145,6 +153,8 @@ class Uniform(NdarrayInitialization):
     True
 
     """
+    _repr_attributes = ('mean', 'width')
+
     def __init__(self, mean=0., width=None, std=None):
         if (width is not None) == (std is not None):
             raise ValueError("must specify width or std, but not both")
@@ -178,6 +188,8 @@ class Identity(NdarrayInitialization):
     [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
 
     """
+    _repr_attributes = ('mult',)
+
     def __init__(self, mult=1):
         self.mult = mult
 
@@ -213,6 +225,8 @@ class Orthogonal(NdarrayInitialization):
     True
 
     """
+    _repr_attributes = ('scale',)
+
     def __init__(self, scale=1):
         self.scale = scale
 

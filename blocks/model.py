@@ -108,6 +108,46 @@ class Model(ComputationGraph):
                     ', '.join(repr(name) for name in duplicates)))
         self._parameter_dict = OrderedDict(parameter_list)
 
+    def check_sanity(self, algorithm):
+        """Warn when the model does not fit the training algorithm.
+
+        The most common slip is a model built from one cost and a
+        :class:`~blocks.algorithms.GradientDescent` minimizing another (for
+        example the cost before regularization was added): checkpoints then
+        save, and :class:`~blocks.extensions.monitoring` reports, a graph
+        that training does not follow.
+
+        Parameters
+        ----------
+        algorithm : :class:`~blocks.algorithms.TrainingAlgorithm`
+            The algorithm the model is trained with.
+
+        Examples
+        --------
+        >>> from pytensor import tensor
+        >>> from blocks.algorithms import GradientDescent
+        >>> from blocks.bricks import Linear
+        >>> from blocks.initialization import Constant
+        >>> x = tensor.matrix('x')
+        >>> linear = Linear(2, 1, weights_init=Constant(1),
+        ...                 biases_init=Constant(0))
+        >>> cost = linear.apply(x).sum()
+        >>> regularized = cost + 0.1 * (linear.W ** 2).sum()
+        >>> algorithm = GradientDescent(cost=regularized,
+        ...                             parameters=[linear.W, linear.b])
+        >>> Model(cost).check_sanity(algorithm)  # logs a warning
+
+        """
+        from blocks.algorithms import GradientDescent
+        cost = getattr(algorithm, 'cost', None)
+        if (len(self.outputs) == 1 and isinstance(algorithm, GradientDescent)
+                and cost is not None and self.outputs[0] is not cost):
+            logger.warning(
+                "the model's output %s is not the cost %s that the algorithm "
+                "minimizes: the model (what checkpoints save and monitoring "
+                "reports) does not describe what is trained. Build the Model "
+                "from the algorithm's cost.", self.outputs[0], cost)
+
     def get_parameter_dict(self):
         """Returns parameters with their hierarchical names.
 

@@ -43,7 +43,7 @@ from blocks.bricks.base import Brick
 
 __all__ = ['Path', 'Selector']
 
-NAME_COLLISION = (
+name_collision_error_message = (
     "the path {!r} appears more than once; make sure that all the children "
     "of a brick have different names and that the parameters of a brick "
     "have unique names")
@@ -337,13 +337,13 @@ class Selector:
                 path = Path([Path.BrickName(brick.name),
                              Path.ParameterName(parameter.name)])
                 if path in result:
-                    raise ValueError(NAME_COLLISION.format(str(path)))
+                    raise ValueError(name_collision_error_message.format(str(path)))
                 result[path] = parameter
             for child in brick.children:
                 for path, parameter in recursion(child).items():
                     new_path = Path([Path.BrickName(brick.name)]) + path
                     if new_path in result:
-                        raise ValueError(NAME_COLLISION.format(
+                        raise ValueError(name_collision_error_message.format(
                             str(new_path)))
                     result[new_path] = parameter
             return result
@@ -352,6 +352,6 @@ class Selector:
         for brick in self.bricks:
             for path, parameter in recursion(brick).items():
                 if path in result:
-                    raise ValueError(NAME_COLLISION.format(str(path)))
+                    raise ValueError(name_collision_error_message.format(str(path)))
                 result[path] = parameter
         return OrderedDict((str(key), value) for key, value in result.items())

@@ -1,4 +1,6 @@
 """Initialization schemes: shapes, dtypes and statistics."""
+import re
+
 import numpy
 import pytensor
 import pytest
@@ -250,5 +252,11 @@ def test_base_class_is_abstract():
 
 
 def test_repr():
-    assert repr(IsotropicGaussian(0.5)) == 'IsotropicGaussian(mean=0, std=0.5)'
-    assert repr(Uniform(width=1.)) == 'Uniform(mean=0.0, width=1.0)'
+    # As in Blocks: the object's address and its defining attributes.
+    assert re.fullmatch(
+        r'<blocks\.initialization\.IsotropicGaussian object at 0x[0-9a-f]+: '
+        r'mean=0, std=0\.5>', repr(IsotropicGaussian(0.5)))
+    assert repr(Uniform(width=1.)).endswith(': mean=0.0, width=1.0>')
+    assert repr(Constant(1.0)).endswith(': constant=1.0>')
+    assert repr(Identity()).endswith(': mult=1>')
+    assert repr(Orthogonal(2)).endswith(': scale=2>')

@@ -137,3 +137,20 @@ def test_model_pickles_with_dropout():
         list(dropped_model.get_parameter_dict())
     assert [brick.name for brick in copy.get_top_bricks()] == \
         [brick.name for brick in dropped_model.get_top_bricks()]
+
+
+def test_check_sanity_warns_when_the_algorithm_minimizes_another_cost(
+        caplog):
+    from blocks.algorithms import GradientDescent
+    x = tensor.matrix('x')
+    linear = Linear(2, 1)
+    cost = linear.apply(x).sum()
+    regularized = cost + (linear.W ** 2).sum()
+    with caplog.at_level('WARNING', logger='blocks.model'):
+        Model(regularized).check_sanity(GradientDescent(
+            cost=regularized, parameters=[linear.W, linear.b]))
+    assert not caplog.records
+    with caplog.at_level('WARNING', logger='blocks.model'):
+        Model(cost).check_sanity(GradientDescent(
+            cost=regularized, parameters=[linear.W, linear.b]))
+    assert "is not the cost" in caplog.text

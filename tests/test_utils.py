@@ -360,3 +360,23 @@ def test_annotating_list():
                     ('del', 2)]
     with pytest.raises(TypeError, match="slice assignment"):
         items[0:1] = [5]
+
+
+def test_repr_attrs_with_and_without_attributes():
+    class Thing:
+        value = 3
+    thing = Thing()
+    assert repr_attrs(thing) == '<tests.test_utils.Thing object at {:#x}>'.format(
+        id(thing))
+    assert repr_attrs(thing, 'value').endswith(': value=3>')
+    assert repr_attrs(thing, 'missing').endswith(' object at {:#x}>'.format(
+        id(thing)))
+
+
+def test_print_sum_and_print_shape_print_a_header(capsys):
+    from blocks.utils.utils import print_shape, print_sum
+    x = tensor.vector('x')
+    function = compile_function([x], [print_sum(x, 'total'), print_shape(x)])
+    function(numpy.array([1., 2.], dtype=pytensor.config.floatX))
+    assert sorted(capsys.readouterr().out.splitlines()) == [
+        'print_shape: (2,)', 'total: 3.0']

@@ -9,6 +9,9 @@ from blocks.monitoring.evaluators import (
     AggregationBuffer, DatasetEvaluator, MonitoredQuantityBuffer)
 from blocks.utils import named_copy
 
+#: What joins a record name's prefix, name and suffix (``test_cost``).
+SEPARATOR = '_'
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,7 +44,7 @@ class MonitoringExtension(TrainingExtension):
         observed variables.
 
     """
-    SEPARATOR = '_'
+    SEPARATOR = SEPARATOR
 
     def __init__(self, prefix=None, suffix=None, **kwargs):
         super().__init__(**kwargs)

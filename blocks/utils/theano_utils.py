@@ -283,22 +283,50 @@ class _BoundHook:
         return self.function(value, *self.args)
 
 
-def _print_sum(value):
-    print(value.sum())
+class _PrintHook:
+    """Prints a header and the sum or the shape of a value (picklable)."""
+    def __init__(self, what, header):
+        self.what, self.header = what, header
+
+    def __call__(self, value):
+        result = value.sum() if self.what == 'sum' else value.shape
+        print('{}: {}'.format(self.header, result))
 
 
-def _print_shape(value):
-    print(value.shape)
+def print_sum(x, header=None):
+    """Wrap `x` so that its sum is printed whenever it is computed.
+
+    Parameters
+    ----------
+    x : :class:`~pytensor.tensor.TensorVariable`
+        The variable to watch.
+    header : str, optional
+        Printed before the sum, ``'print_sum'`` by default.
+
+    Examples
+    --------
+    >>> from pytensor import tensor
+    >>> x = tensor.vector('x')
+    >>> print_sum(2 * x, header='doubled').eval({x: [1., 2.]})
+    doubled: 6.0
+    array([2., 4.])
+
+    """
+    return put_hook(x, _PrintHook('sum', header or 'print_sum'))
 
 
-def print_sum(variable):
-    """Wrap a variable so that its sum is printed whenever it is computed."""
-    return put_hook(variable, _print_sum)
+def print_shape(x, header=None):
+    """Wrap `x` so that its shape is printed whenever it is computed.
 
+    Parameters
+    ----------
+    x : :class:`~pytensor.tensor.TensorVariable`
+        The variable to watch.
+    header : str, optional
+        Printed before the shape, ``'print_shape'`` by default.
 
-def print_shape(variable):
-    """Wrap a variable so that its shape is printed whenever it is computed."""
-    return put_hook(variable, _print_shape)
+    """
+    return put_hook(x, _PrintHook('shape', header or 'print_shape'))
 
 
 class Unbroadcast(ViewOp):

@@ -241,10 +241,10 @@ def repr_attrs(instance, *attrs):
     """
     orig_repr_template = ("<{0.__class__.__module__}.{0.__class__.__name__} "
                           "object at {1:#x}")
+    repr_template = orig_repr_template
     if attrs:
-        repr_template = (orig_repr_template + ": " +
-                         ", ".join(["{0}={{0.{0}}}".format(attr)
-                                    for attr in attrs]))
+        repr_template += ": " + ", ".join(["{0}={{0.{0}}}".format(attr)
+                                           for attr in attrs])
     repr_template += '>'
     orig_repr_template += '>'
     try:
@@ -380,3 +380,8 @@ def find_bricks(top_bricks, predicate):
                 found.append(current)
             to_visit.extend(current.children)
     return found
+
+
+# Blocks kept these two in this module; they wrap PyTensor variables, so
+# they live with the other PyTensor helpers.
+from blocks.utils.theano_utils import print_shape, print_sum  # noqa: E402,F401

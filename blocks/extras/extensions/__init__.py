@@ -1,0 +1,1 @@
+"""Extensions that live in the extras: :class:`.plot.Plot`."""

@@ -1,0 +1,1 @@
+"""Reliability: failures early, clear and lossless."""
