@@ -1,5 +1,11 @@
 """Blocks native serialization: tar archives of a pickle and its parameters.
 
+(About 800 lines, half of them docstrings: the archive format, its writer
+and its verifying reader are one unit with the functions that use them, and
+:class:`CorruptCheckpointError` stays where checkpoints' users import it.
+The picklers live in :mod:`blocks.pickling`, the temporary files and the
+lock of a checkpoint in :mod:`blocks.checkpoint_files`.)
+
 The ability to save models and their training progress is important for
 two reasons:
 
@@ -26,39 +32,87 @@ and ``numpy`` alone, even when the pickle cannot be loaded any more:
 >>> with tarfile.open('checkpoint.tar') as archive:  # doctest: +SKIP
 ...     parameters = numpy.load(archive.extractfile('_parameters'))
 
+Every member carries the SHA-256 of its data in its own (PAX) header, and a
+last member, ``_manifest``, lists the members with their sizes and
+checksums. Every load reads the members in order and verifies them, so a
+truncated or damaged checkpoint is a :class:`CorruptCheckpointError` naming
+the file and the member, never a silently different object, and the
+parameters stored before the damage are still returned by
+:func:`load_parameters`. Checkpoints written before Blocks recorded
+checksums still load, with an :class:`UnverifiedCheckpointWarning`.
+
+.. warning::
+
+   :func:`load` (and :class:`~blocks.extensions.saveload.Load`,
+   :func:`continue_training`, ``blocks-continue``) unpickle, and unpickling
+   runs code: load only checkpoints you trust. :func:`load_parameters` never
+   unpickles; it is the way to read the parameters of a file from elsewhere.
+
 Compiled PyTensor functions are never pickled: the objects that hold them
 (training algorithms, evaluators) drop them and compile them again on first
 use, so that a checkpoint loads under another compile mode or on another
 device.
 
 """
+import errno
+import hashlib
 import io
+import json
 import logging
 import os
-import pickle
 import tarfile
-import tempfile
-import threading
-import types
 import warnings
+import zipfile
+import zlib
 from pickle import DEFAULT_PROTOCOL
 
 import numpy
 
-from blocks.config import config
+from blocks.checkpoint_files import (remove_abandoned_temporaries,
+                                     temporary_name)
 from blocks.filter import get_parameter_path
-from blocks.utils import change_recursion_limit
-from blocks.compile.jax_support import is_jax_array
+from blocks.pickling import (  # noqa: F401 (re-exported: public names)
+    MAIN_MODULE_WARNING, UNPICKLABLE, is_array, pickle_bytes,
+    run_with_deep_stack, unpickle_bytes)
 
 logger = logging.getLogger(__name__)
 
 BRICK_DELIMITER = '|'
+#: Blocks' name of :data:`BRICK_DELIMITER`.
+SERIALIZATION_BRICK_DELIMITER = BRICK_DELIMITER
 PARAMETERS_MEMBER = '_parameters'
 PICKLE_MEMBER = '_pkl'
+MANIFEST_MEMBER = '_manifest'
+RESERVED_MEMBERS = (PICKLE_MEMBER, PARAMETERS_MEMBER, MANIFEST_MEMBER)
+#: The PAX header keyword holding a member's SHA-256.
+CHECKSUM_KEY = 'BLOCKS.sha256'
+MANIFEST_FORMAT = 'blocks-checkpoint'
+MANIFEST_VERSION = 1
+#: The most bytes of arrays :func:`load_parameters` unpacks per byte of the
+#: ``_parameters`` member (Blocks stores them uncompressed: about 1).
+MAX_EXPANSION = 4
 
 
 class CorruptCheckpointError(ValueError):
     """A checkpoint that cannot be read: truncated, corrupt or not a checkpoint."""
+
+
+class UnverifiedCheckpointWarning(UserWarning):
+    """A checkpoint loaded without checksums (written before Blocks recorded them)."""
+
+
+NOT_AN_ARCHIVE = ("{path} is not a Blocks checkpoint (a tar archive): it is "
+                  "truncated or corrupt ({error})")
+DAMAGED_MEMBER = ("the checkpoint {path} is damaged: its member {member!r} "
+                  "{problem}; the file is truncated or corrupt, do not "
+                  "resume from it")
+UNVERIFIED = ("the checkpoint {path} has no checksums (written before Blocks "
+              "recorded them): {what} loaded without verifying its integrity")
+TOO_LARGE = ("the member {member!r} of the checkpoint {path} would unpack "
+             "{size} bytes of arrays from {stored} stored bytes, more than "
+             "max_expansion={max_expansion} times: refused (an archive that "
+             "inflates like this is malformed or malicious); if you trust "
+             "the file, pass a larger max_expansion, or None")
 
 
 def _file_name(file_):
@@ -84,133 +138,74 @@ def _parameter_names(parameters):
     return names
 
 
-def _is_array(value):
-    """Whether `value` is a NumPy array or a JAX array."""
-    return type(value) is numpy.ndarray or is_jax_array(value)
+# Writing
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
 
 
-MAIN_MODULE_WARNING = (
-    "{kind} {name} is defined in __main__, so the pickle refers to it as "
-    "__main__.{name}: it can only be loaded by a script that defines {name} "
-    "itself; move it into a module that can be imported")
+class _ArchiveWriter:
+    """Adds members with their checksums; :meth:`close` adds the manifest."""
+    def __init__(self, file_, mode='w', listed=()):
+        self.tar_file = tarfile.TarFile(fileobj=file_, mode=mode,
+                                        format=tarfile.PAX_FORMAT)
+        self.listed = list(listed)
+
+    def add(self, name, data):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        checksum = _sha256(data)
+        info.pax_headers = {CHECKSUM_KEY: checksum}
+        self.tar_file.addfile(info, io.BytesIO(data))
+        self.listed.append({'name': name, 'size': len(data),
+                            'sha256': checksum})
+
+    def close(self):
+        manifest = json.dumps({'format': MANIFEST_FORMAT,
+                               'version': MANIFEST_VERSION,
+                               'members': self.listed},
+                              sort_keys=True).encode('utf-8')
+        info = tarfile.TarInfo(MANIFEST_MEMBER)
+        info.size = len(manifest)
+        info.pax_headers = {CHECKSUM_KEY: _sha256(manifest)}
+        self.tar_file.addfile(info, io.BytesIO(manifest))
+        self.tar_file.close()
 
 
-class _PersistentPickler(pickle.Pickler):
-    """Pickles the values of the given parameters by reference.
-
-    Any other ``jax.Array`` (the value of a shared variable after a call in
-    the JAX mode) is pickled as a NumPy array, so that the checkpoint
-    loads in every mode, and without JAX. Functions and classes defined in
-    ``__main__`` are pickled with a warning.
-
-    """
-    def __init__(self, file_, external_objects, protocol):
-        super().__init__(file_, protocol=protocol)
-        self.external_objects = external_objects
-        self.protocol = protocol
-        self.warned = set()
-
-    def persistent_id(self, obj):
-        if _is_array(obj):
-            return self.external_objects.get(id(obj))
-        return None
-
-    def reducer_override(self, obj):
-        if is_jax_array(obj):
-            # A writable copy, so that the unpickled array is writable.
-            return numpy.array(obj).__reduce_ex__(self.protocol)
-        if (isinstance(obj, (type, types.FunctionType)) and
-                getattr(obj, '__module__', None) == '__main__' and
-                obj not in self.warned):
-            # Another process (blocks-continue) cannot find it
-            self.warned.add(obj)
-            warnings.warn(MAIN_MODULE_WARNING.format(
-                kind='class' if isinstance(obj, type) else 'function',
-                name=obj.__qualname__))
-        return NotImplemented
-
-
-class _PersistentUnpickler(pickle.Unpickler):
-    def __init__(self, file_, parameters):
-        super().__init__(file_)
-        self.parameters = parameters
-
-    def persistent_load(self, pid):
-        try:
-            return self.parameters[pid]
-        except KeyError:
-            raise pickle.UnpicklingError(
-                "the pickle refers to the parameter {!r}, which is missing "
-                "from the archive's _parameters".format(pid)) from None
-
-
-def _add_member(tar_file, name, data):
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar_file.addfile(info, io.BytesIO(data))
-
-
-#: The stack of the thread that (un)pickles: deep graphs (long chains of
-#: operations, unrolled recurrences) nest thousands of objects, each taking
-#: several frames of the pickler.
-DEEP_STACK_SIZE = 512 * 2 ** 20
-#: The recursion limit in that thread (at least ``config.recursion_limit``).
-DEEP_RECURSION_LIMIT = 10 ** 6
-
-
-def run_with_deep_stack(function, *args):
-    """Run ``function(*args)`` in a thread with a large stack and recursion limit.
-
-    Pickling a graph recurses once per object it nests, so the default
-    recursion limit (and the main thread's stack) are too small for deep
-    graphs. The calling thread waits; exceptions propagate.
-
-    >>> run_with_deep_stack(sum, [1, 2])
-    3
-
-    """
-    outcome = {}
-
-    def target():
-        try:
-            outcome['value'] = function(*args)
-        except BaseException as error:  # re-raised in the calling thread
-            outcome['error'] = error
-
-    limit = max(config.recursion_limit, DEEP_RECURSION_LIMIT)
-    with _STACK_LOCK, change_recursion_limit(limit):
-        previous = threading.stack_size(DEEP_STACK_SIZE)
-        try:
-            thread = threading.Thread(target=target, name='blocks-pickle')
-            thread.start()
-        finally:
-            threading.stack_size(previous)
-        thread.join()
-    if 'error' in outcome:
-        raise outcome['error']
-    return outcome['value']
-
-
-_STACK_LOCK = threading.Lock()
-
-
-UNPICKLABLE = (
-    "{object_} cannot be pickled, so it cannot be checkpointed: {error}. "
-    "Everything a main loop holds must pickle: use module-level functions "
-    "(not lambdas or nested functions), picklable_itertools objects (not "
-    "generators or itertools objects), and no open files or bound methods "
-    "stored as attributes")
-
-
-def _pickle_bytes(object_, protocol, external_objects=None):
+def _parameters_member(parameters):
+    """The npz bytes of `parameters`, and a map of array ids to names."""
+    external_objects = {}
+    arrays = {}
+    for parameter, name in _parameter_names(parameters).items():
+        internal = parameter.container.storage[0]
+        arrays[name] = numpy.asarray(internal)
+        if is_array(internal):
+            external_objects[id(internal)] = name
     buffer = io.BytesIO()
-    pickler = _PersistentPickler(buffer, external_objects or {}, protocol)
-    try:
-        run_with_deep_stack(pickler.dump, object_)
-    except (pickle.PicklingError, TypeError, AttributeError) as error:
-        raise pickle.PicklingError(UNPICKLABLE.format(
-            object_=type(object_).__name__, error=error)) from error
-    return buffer.getvalue()
+    numpy.savez(buffer, **arrays)
+    return buffer.getvalue(), external_objects
+
+
+def _dump_members(file_, object_, parameters, to_add, protocol):
+    writer = _ArchiveWriter(file_)
+    external_objects = {}
+    if parameters:
+        data, external_objects = _parameters_member(parameters)
+        writer.add(PARAMETERS_MEMBER, data)
+    if object_ is not None:
+        writer.add(PICKLE_MEMBER,
+                   pickle_bytes(object_, protocol, external_objects))
+    for name, added in (to_add or {}).items():
+        _check_added_name(name)
+        writer.add(name, pickle_bytes(added, protocol, external_objects))
+    writer.close()
+
+
+def _check_added_name(name):
+    if name in RESERVED_MEMBERS:
+        raise ValueError("_pkl, _parameters and _manifest are reserved "
+                         "names and can't be used as name for your object, "
+                         "got {!r}".format(name))
 
 
 def dump(object_, file_, parameters=None, use_cpickle=False,
@@ -236,6 +231,11 @@ def dump(object_, file_, parameters=None, use_cpickle=False,
     \*\*kwargs
         Keyword arguments to be passed to `pickle.Pickler`.
 
+    Notes
+    -----
+    Each member's SHA-256 is stored in its header and in a last member,
+    ``_manifest``, which every load verifies.
+
     Examples
     --------
     >>> import io
@@ -251,52 +251,242 @@ def dump(object_, file_, parameters=None, use_cpickle=False,
     ['/mlp/linear_0.W', '/mlp/linear_0.b', '/mlp/linear_1.W', '/mlp/linear_1.b']
 
     """
-    external_objects = {}
-    with tarfile.TarFile(fileobj=file_, mode='w') as tar_file:
-        if parameters:
-            names = _parameter_names(parameters)
-            arrays = {}
-            for parameter, name in names.items():
-                internal = parameter.container.storage[0]
-                arrays[name] = numpy.asarray(internal)
-                if _is_array(internal):
-                    external_objects[id(internal)] = name
-            buffer = io.BytesIO()
-            numpy.savez(buffer, **arrays)
-            _add_member(tar_file, PARAMETERS_MEMBER, buffer.getvalue())
-        if object_ is not None:
-            _add_member(tar_file, PICKLE_MEMBER,
-                        _pickle_bytes(object_, protocol, external_objects))
+    _dump_members(file_, object_, parameters, None, protocol)
 
 
-def _read_parameters_member(tar_file, path):
-    member = tar_file.extractfile(PARAMETERS_MEMBER)
+# Reading
+
+class _Scan:
+    """What a sequential read of an archive found.
+
+    Attributes
+    ----------
+    data : dict
+        Member name -> bytes (the last member of a name wins).
+    checksums : dict
+        Member name -> the SHA-256 its header records, if any.
+    order : list
+        The names of the members read whole, in order (manifests excluded).
+    manifest : bytes or None
+        The last member, if it is a manifest.
+    damage : str or None
+        Where and how reading failed, if it did.
+
+    """
+    def __init__(self):
+        self.data = {}
+        self.checksums = {}
+        self.order = []
+        self.manifest = None
+        self.manifest_checksum = None
+        self.damage = None
+        self.damaged_member = None
+
+    @property
+    def has_checksums(self):
+        return bool(self.checksums) or self.manifest is not None
+
+
+def _scan(file_, path, stop_after=None):
+    """Read the members of a checkpoint in order, up to `stop_after`.
+
+    Damage after the first member is recorded in the result, not raised, so
+    that the members read before it can be used.
+
+    Raises
+    ------
+    CorruptCheckpointError
+        When the file is not a tar archive at all.
+
+    """
+    size = file_.seek(0, os.SEEK_END)
+    file_.seek(0)
     try:
-        with numpy.load(io.BytesIO(member.read())) as npz:
-            return {name: npz[name] for name in npz.files}
-    except Exception as error:
-        raise CorruptCheckpointError(
-            "the parameters of the checkpoint {} cannot be read (the file "
-            "is truncated or corrupt): {}".format(path, error)) from error
+        tar_file = tarfile.open(fileobj=file_, mode='r:')
+    except (tarfile.TarError, EOFError, OSError, ValueError,
+            UnicodeError) as error:
+        raise CorruptCheckpointError(NOT_AN_ARCHIVE.format(
+            path=path, error=error)) from error
+    scan = _Scan()
+    member = tar_file.next()  # the first member, read by open()
+    with tar_file:
+        while True:
+            if member is None:
+                scan.damaged_member = None
+                break
+            name = member.name
+            scan.damaged_member = name
+            if not member.isreg() or member.issparse():
+                scan.damage = "is not a regular file (type {!r})".format(
+                    member.type)
+                break
+            if member.offset_data + member.size > size:
+                # Checked before reading: a false size allocates nothing
+                scan.damage = "is cut short ({} of its {} bytes)".format(
+                    max(size - member.offset_data, 0), member.size)
+                break
+            try:
+                data = tar_file.extractfile(member).read()
+                if len(data) != member.size:
+                    raise EOFError("unexpected end of data")
+            except (tarfile.TarError, EOFError, OSError, ValueError) as error:
+                scan.damage = "is cut short or malformed ({})".format(error)
+                break
+            checksum = member.pax_headers.get(CHECKSUM_KEY)
+            if name == MANIFEST_MEMBER:
+                scan.manifest, scan.manifest_checksum = data, checksum
+            else:
+                scan.manifest = None
+                scan.data[name] = data
+                scan.order.append(name)
+                if checksum is not None:
+                    scan.checksums[name] = checksum
+                elif name in scan.checksums:
+                    del scan.checksums[name]
+            if name == stop_after:
+                break
+            try:
+                member = tar_file.next()
+            except (tarfile.TarError, EOFError, OSError, ValueError,
+                    UnicodeError) as error:
+                scan.damage = ("is followed by a cut or malformed header "
+                               "({})".format(error))
+                break
+    return scan
 
 
-def _open_archive(file_):
-    path = _file_name(file_)
+def _damaged(path, member, problem):
+    return CorruptCheckpointError(DAMAGED_MEMBER.format(
+        path=path, member=member, problem=problem))
+
+
+def _verify_member(scan, name, path, listed=None):
+    """Raise if a checksum of member `name` does not match its data."""
+    actual = _sha256(scan.data[name])
+    recorded = [checksum for checksum in (scan.checksums.get(name), listed)
+                if checksum is not None]
+    for checksum in recorded:
+        if checksum != actual:
+            raise _damaged(path, name, "does not match its checksum "
+                           "(sha256 {} recorded, {} read)".format(
+                               checksum, actual))
+    return bool(recorded)
+
+
+def _read_manifest(scan, path):
+    """The manifest's {name: sha256}, checked against the members read."""
+    if scan.manifest_checksum != _sha256(scan.manifest):
+        raise _damaged(path, MANIFEST_MEMBER, "does not match its checksum")
     try:
-        return tarfile.open(fileobj=file_, mode='r:'), path
-    except tarfile.TarError as error:
-        raise CorruptCheckpointError(
-            "{} is not a Blocks checkpoint (a tar archive): it is truncated "
-            "or corrupt ({})".format(path, error)) from error
+        manifest = json.loads(scan.manifest.decode('utf-8'))
+        if (manifest['format'] != MANIFEST_FORMAT or
+                manifest['version'] != MANIFEST_VERSION):
+            raise ValueError("format {!r} version {!r}".format(
+                manifest['format'], manifest['version']))
+        listed = [(entry['name'], entry['size'], entry['sha256'])
+                  for entry in manifest['members']]
+    except (ValueError, KeyError, TypeError) as error:
+        raise _damaged(path, MANIFEST_MEMBER,
+                       "cannot be read ({})".format(error)) from error
+    names = [name for name, _, _ in listed]
+    if names != scan.order:
+        missing = [name for name in names if name not in scan.order]
+        raise _damaged(path, (missing or scan.order)[0],
+                       "is not where the manifest says: the manifest lists "
+                       "{}, the archive holds {}".format(names, scan.order))
+    for name, size, _ in listed:
+        if size != len(scan.data[name]):
+            raise _damaged(path, name, "has {} bytes, the manifest says "
+                           "{}".format(len(scan.data[name]), size))
+    return {name: checksum for name, _, checksum in listed}
 
 
-def _members(tar_file, path):
+def _verify_scan(scan, path):
+    """Raise unless `scan` read a whole checkpoint that matches its checksums."""
+    if scan.damage is not None:
+        raise _damaged(path, scan.damaged_member, scan.damage)
+    if not scan.has_checksums:
+        warnings.warn(UNVERIFIED.format(path=path, what='it is'),
+                      UnverifiedCheckpointWarning)
+        return
+    if scan.manifest is None:
+        last = scan.order[-1] if scan.order else MANIFEST_MEMBER
+        raise _damaged(path, last, "is not followed by the manifest (the "
+                       "checkpoint is truncated)")
+    listed = _read_manifest(scan, path)
+    for name in scan.order:
+        _verify_member(scan, name, path, listed[name])
+
+
+def _verified_scan(file_, path):
+    """Read and verify a whole checkpoint."""
+    scan = _scan(file_, path)
+    _verify_scan(scan, path)
+    return scan
+
+
+def _read_npz(data, path, max_expansion=MAX_EXPANSION):
+    """The arrays of an npz, read without pickle and with a bounded size."""
+    member = PARAMETERS_MEMBER
     try:
-        return tar_file.getnames()
-    except (tarfile.TarError, EOFError, OSError) as error:
-        raise CorruptCheckpointError(
-            "the checkpoint {} is truncated or corrupt: {}".format(
-                path, error)) from error
+        npz = zipfile.ZipFile(io.BytesIO(data))
+        entries = npz.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError,
+            OSError) as error:
+        raise _damaged(path, member, "is not an npz file ({})".format(
+            error)) from error
+    size = sum(entry.file_size for entry in entries)
+    if max_expansion is not None and size > max_expansion * max(len(data), 1):
+        raise CorruptCheckpointError(TOO_LARGE.format(
+            member=member, path=path, size=size, stored=len(data),
+            max_expansion=max_expansion))
+    arrays = {}
+    with npz:
+        for entry in entries:
+            name = entry.filename[:-len('.npy')]
+            if not entry.filename.endswith('.npy') or name in arrays:
+                raise _damaged(path, member, "holds {!r}, which is not one "
+                               "array of an npz".format(entry.filename))
+            try:
+                arrays[name] = _read_array(npz, entry)
+            except (ValueError, EOFError, OSError, zipfile.BadZipFile,
+                    zlib.error, UnicodeError, OverflowError) as error:
+                raise _damaged(path, member, "holds the array {!r}, which "
+                               "cannot be read ({})".format(
+                                   name, error)) from error
+    return arrays
+
+
+def _read_array(npz, entry):
+    """Read one ``.npy`` entry, refusing object arrays and false shapes."""
+    with npz.open(entry) as stream:
+        version = numpy.lib.format.read_magic(stream)
+        if version == (1, 0):
+            header = numpy.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            header = numpy.lib.format.read_array_header_2_0(stream)
+        else:
+            raise ValueError("unsupported npy format version {}".format(
+                version))
+        shape, _, dtype = header
+        if dtype.hasobject:
+            raise ValueError("it is an object array ({}), which would be "
+                             "unpickled".format(dtype))
+        declared = int(numpy.prod(shape, dtype=object)) * dtype.itemsize
+        if declared > entry.file_size:
+            raise ValueError("its header declares {} bytes, more than its "
+                             "{} bytes".format(declared, entry.file_size))
+    with npz.open(entry) as stream:
+        array = numpy.lib.format.read_array(stream, allow_pickle=False)
+        if stream.read():  # reads to the end, which checks the CRC
+            raise ValueError("bytes after the array")
+    return array
+
+
+def _parameters_of(scan, path, max_expansion=MAX_EXPANSION):
+    if PARAMETERS_MEMBER not in scan.data:
+        return {}
+    return _read_npz(scan.data[PARAMETERS_MEMBER], path, max_expansion)
 
 
 def load(file_, name=PICKLE_MEMBER, use_cpickle=False, **kwargs):
@@ -306,6 +496,13 @@ def load(file_, name=PICKLE_MEMBER, use_cpickle=False, **kwargs):
     function. If some objects have been added to the archive using the
     `add_to_dump` function, then you can load them by passing their name
     to the `name` parameter.
+
+    .. warning::
+
+       Loading unpickles, and unpickling runs code: a crafted checkpoint
+       can do anything you can. Load only checkpoints you trust; read the
+       parameters of any other file with :func:`load_parameters`, which
+       never unpickles.
 
     Parameters
     ----------
@@ -327,23 +524,25 @@ def load(file_, name=PICKLE_MEMBER, use_cpickle=False, **kwargs):
     Raises
     ------
     CorruptCheckpointError
-        If the file is not a readable checkpoint, naming its path.
+        If the file is not a readable checkpoint, or any of its members does
+        not match its checksum, naming its path and the member.
+
+    Notes
+    -----
+    Every member is read and checked against the checksums of the archive
+    (its manifest) before anything is unpickled. A checkpoint without
+    checksums (written by an earlier Blocks) loads with an
+    :class:`UnverifiedCheckpointWarning`.
 
     """
-    file_.seek(0)  # To be able to read several objects in one file
-    tar_file, path = _open_archive(file_)
-    with tar_file:
-        names = _members(tar_file, path)
-        if name not in names:
-            raise ValueError("the checkpoint {} has no member {!r} (it has "
-                             "{})".format(path, name, names))
-        parameters = {}
-        if PARAMETERS_MEMBER in names:
-            parameters = _read_parameters_member(tar_file, path)
-        data = tar_file.extractfile(name).read()
+    path = _file_name(file_)
+    scan = _verified_scan(file_, path)
+    if name not in scan.data:
+        raise ValueError("the checkpoint {} has no member {!r} (it has "
+                         "{})".format(path, name, scan.order))
+    parameters = _parameters_of(scan, path)
     try:
-        return run_with_deep_stack(
-            _PersistentUnpickler(io.BytesIO(data), parameters).load)
+        return unpickle_bytes(scan.data[name], parameters)
     except Exception as error:
         raise CorruptCheckpointError(
             "the object {!r} of the checkpoint {} cannot be unpickled ({}: "
@@ -352,39 +551,60 @@ def load(file_, name=PICKLE_MEMBER, use_cpickle=False, **kwargs):
                                      error)) from error
 
 
-def load_parameters(file_):
+def load_parameters(file_, max_expansion=MAX_EXPANSION):
     """Loads the parameter values saved by :func:`dump`.
 
     This functions loads the parameters that have been saved separately by
     :func:`dump`, ie the ones given to its parameter `parameters`. It
-    reads only the ``_parameters`` member, so it works when the pickled
-    object is damaged or cannot be unpickled any more.
+    reads the archive's members in order up to ``_parameters``, so it
+    returns them when the pickled object, or anything after them, is
+    damaged or cannot be unpickled any more.
+
+    It is the safe way to read a checkpoint you do not trust: it never
+    unpickles (``allow_pickle=False``, and object arrays are refused), and
+    it refuses a member whose arrays would take more than `max_expansion`
+    times its stored size (a small archive that inflates to gigabytes).
 
     Parameters
     ----------
     file_ : file
         The source to load the parameters from.
+    max_expansion : float or None, optional
+        The most bytes of arrays to unpack per byte of the ``_parameters``
+        member; Blocks stores arrays uncompressed (about 1). ``None`` lifts
+        the bound. Default :data:`MAX_EXPANSION`.
 
     Returns
     -------
     A dictionary of (parameter name, numpy array) pairs.
 
+    Raises
+    ------
+    CorruptCheckpointError
+        When the file is not a checkpoint, when ``_parameters`` is damaged,
+        or when it does not match its checksum, naming the file.
+
     """
-    file_.seek(0)
-    tar_file, path = _open_archive(file_)
-    with tar_file:
-        try:
-            for member in tar_file:
-                if member.name == PARAMETERS_MEMBER:
-                    break
-            else:
-                raise ValueError("the checkpoint {} holds no parameters (no "
-                                 "_parameters member)".format(path))
-        except tarfile.TarError as error:
-            raise CorruptCheckpointError(
-                "the checkpoint {} is truncated or corrupt before its "
-                "parameters: {}".format(path, error)) from error
-        parameters = _read_parameters_member(tar_file, path)
+    path = _file_name(file_)
+    scan = _scan(file_, path, stop_after=PARAMETERS_MEMBER)
+    if PARAMETERS_MEMBER not in scan.data:
+        if scan.damage is not None:
+            raise _damaged(path, scan.damaged_member,
+                           scan.damage + ", before the parameters")
+        raise ValueError("the checkpoint {} holds no parameters (no "
+                         "_parameters member)".format(path))
+    if not _verify_member(scan, PARAMETERS_MEMBER, path):
+        # No checksum in its header: the manifest must have one, unless the
+        # checkpoint predates checksums (then only the npz's CRCs check it).
+        whole = _scan(file_, path)
+        if whole.has_checksums:
+            _verify_scan(whole, path)
+            scan = whole
+        else:
+            warnings.warn(UNVERIFIED.format(path=path,
+                                            what='its parameters are'),
+                          UnverifiedCheckpointWarning)
+    parameters = _parameters_of(scan, path, max_expansion)
     return {name.replace(BRICK_DELIMITER, '/'): value
             for name, value in parameters.items()}
 
@@ -408,8 +628,8 @@ def add_to_dump(object_, file_, name, parameters=None, use_cpickle=False,
         The destination for saving, opened in read-write mode (`r+`).
     name : str
         The name of the object you are dumping. It will be used as a file
-        name in the archive. '_pkl' and '_paramters' are reserved names
-        and can't be used.
+        name in the archive. '_pkl', '_parameters' and '_manifest' are
+        reserved names and can't be used.
     parameters : list, optional
         Shared variables whose internal numpy arrays should be saved
         separately in the `_parameters` field of the tar file. Must be a
@@ -421,18 +641,19 @@ def add_to_dump(object_, file_, name, parameters=None, use_cpickle=False,
     \*\*kwargs
         Keyword arguments to be passed to `pickle.Pickler`.
 
-    """
-    if name in [PICKLE_MEMBER, PARAMETERS_MEMBER]:
-        raise ValueError("_pkl and _parameters are reserved names and can't"
-                         " be used as name for your object.")
+    Notes
+    -----
+    The archive is verified first; the new member and a new manifest are
+    appended.
 
+    """
+    _check_added_name(name)
+    path = _file_name(file_)
+    scan = _verified_scan(file_, path)
     external_parameters = {}
     if parameters is not None:
         names = _parameter_names(parameters)
-        file_.seek(0)
-        tar_file, path = _open_archive(file_)
-        with tar_file:
-            stored = set(_read_parameters_member(tar_file, path))
+        stored = set(_parameters_of(scan, path))
         missing = [name_ for name_ in names.values() if name_ not in stored]
         if missing:
             raise ValueError("the parameters {} are not in the archive; "
@@ -440,14 +661,15 @@ def add_to_dump(object_, file_, name, parameters=None, use_cpickle=False,
                              "saved by dump".format(missing))
         for parameter, name_ in names.items():
             internal = parameter.container.storage[0]
-            if _is_array(internal):
+            if is_array(internal):
                 external_parameters[id(internal)] = name_
-
-    # Append to the archive
+    data = pickle_bytes(object_, protocol, external_parameters)
+    listed = [{'name': member, 'size': len(scan.data[member]),
+               'sha256': _sha256(scan.data[member])} for member in scan.order]
     file_.seek(0)
-    data = _pickle_bytes(object_, protocol, external_parameters)
-    with tarfile.TarFile(fileobj=file_, mode='a') as tar_file:
-        _add_member(tar_file, name, data)
+    writer = _ArchiveWriter(file_, mode='a', listed=listed)
+    writer.add(name, data)
+    writer.close()
 
 
 def dump_and_add_to_dump(object_, file_, parameters=None, to_add=None,
@@ -479,22 +701,27 @@ def dump_and_add_to_dump(object_, file_, parameters=None, to_add=None,
     \*\*kwargs
         Keyword arguments to be passed to `pickle.Pickler`.
 
+    Notes
+    -----
+    The archive is written in one pass, with one manifest.
+
     """
-    dump(object_, file_, parameters=parameters, use_cpickle=use_cpickle,
-         protocol=protocol, **kwargs)
-    if to_add is not None:
-        for name, obj in to_add.items():
-            add_to_dump(obj, file_, name, parameters=parameters,
-                        use_cpickle=use_cpickle, protocol=protocol, **kwargs)
+    _dump_members(file_, object_, parameters, to_add, protocol)
+
+
+WRITE_ERROR = ("cannot write {path}: {reason} (while writing the temporary "
+               "file {temporary}); the previous file at {path}, if any, is "
+               "unchanged")
 
 
 def secure_dump(object_, path, dump_function=dump, **kwargs):
     r"""Robust serialization - does not corrupt your files when failed.
 
     The object is written to a temporary file in the destination's
-    directory, flushed to disk (``fsync``) and only then renamed over
-    `path`, so that a crash or a kill while writing leaves the previous
-    file in place.
+    directory (``.NAME.PID@HOST-RANDOM.tmp``), flushed to disk (``fsync``)
+    and only then renamed over `path`, so that a crash or a kill while
+    writing leaves the previous file in place. Temporary files left by
+    writers of `path` that were killed are removed after each write.
 
     Parameters
     ----------
@@ -509,25 +736,47 @@ def secure_dump(object_, path, dump_function=dump, **kwargs):
     \*\*kwargs
         Keyword arguments to be passed to `dump_function`.
 
+    Raises
+    ------
+    OSError
+        When the file cannot be written (``ENOSPC``, ``EFBIG``, a missing
+        directory...), of the same errno, naming `path`.
+
     """
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    temp = tempfile.NamedTemporaryFile(
-        dir=directory, prefix='.' + os.path.basename(path) + '.',
-        suffix='.tmp', delete=False)
+    temporary = temporary_name(path)
     try:
-        with temp:
+        with open(temporary, 'xb+') as file_:
             logger.debug("Dumping object to a temporary file")
-            dump_function(object_, temp, **kwargs)
-            temp.flush()
-            os.fsync(temp.fileno())
+            dump_function(object_, file_, **kwargs)
+            file_.flush()
+            os.fsync(file_.fileno())
         logger.debug("Moving the temporary file")
-        os.replace(temp.name, path)
+        os.replace(temporary, path)
         _fsync_directory(directory)
         logger.debug("Dump finished")
+    except OSError as error:
+        _remove_quietly(temporary)
+        reason = error.strerror or str(error)
+        message = WRITE_ERROR.format(path=path, reason=reason,
+                                     temporary=temporary)
+        if error.errno is None:
+            raise OSError(message) from error
+        raise OSError(error.errno, message) from error
     except BaseException:
-        if os.path.exists(temp.name):
-            os.remove(temp.name)
+        _remove_quietly(temporary)
         raise
+    remove_abandoned_temporaries(path)
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except OSError as error:
+        if error.errno != errno.ENOENT:
+            logger.warning("cannot remove the temporary file %s: %s", path,
+                           error)
 
 
 def _fsync_directory(directory):
@@ -545,6 +794,11 @@ def _fsync_directory(directory):
 
 def continue_training(path):
     """Continues training using checkpoint.
+
+    .. warning::
+
+       The checkpoint is unpickled, and unpickling runs code: continue only
+       from checkpoints you trust (your own runs').
 
     Parameters
     ----------

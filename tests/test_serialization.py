@@ -17,7 +17,8 @@ from blocks.main_loop import MainLoop
 from blocks.model import Model
 from blocks.serialization import (add_to_dump, CorruptCheckpointError, dump,
                                   dump_and_add_to_dump, load,
-                                  load_parameters, secure_dump)
+                                  load_parameters, secure_dump,
+                                  UnverifiedCheckpointWarning)
 from tests.helpers import (regression_algorithm, regression_model,
                            regression_stream)
 
@@ -40,7 +41,7 @@ def test_dump_format_is_readable_without_blocks(tmp_path):
     with open(path, 'wb') as f:
         dump(mlp, f, parameters=parameters_of(mlp))
     with tarfile.open(path) as archive:
-        assert archive.getnames() == ['_parameters', '_pkl']
+        assert archive.getnames() == ['_parameters', '_pkl', '_manifest']
         with numpy.load(archive.extractfile('_parameters')) as npz:
             assert sorted(npz.files) == ['|mlp|linear_0.W', '|mlp|linear_0.b',
                                          '|mlp|linear_1.W', '|mlp|linear_1.b']
@@ -113,7 +114,8 @@ def test_parameters_survive_a_damaged_pickle(tmp_path):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-    with open(path, 'rb') as f:
+    with open(path, 'rb') as f, pytest.warns(UnverifiedCheckpointWarning,
+                                             match="has no checksums"):
         with pytest.raises(CorruptCheckpointError,
                            match=r"damaged.tar.*load_parameters"):
             load(f)
@@ -290,4 +292,40 @@ def test_duplicate_parameter_names_are_numbered():
     assert set(load_parameters(f)) == {'/mlp/linear.W', '/mlp/linear.W_2'}
     _ = f.seek(0)
     with tarfile.open(fileobj=f) as archive:
-        assert archive.getnames() == ['_parameters']
+        assert archive.getnames() == ['_parameters', '_manifest']
+
+
+def test_add_to_dump_appends_a_verified_member():
+    mlp = build_mlp()
+    f = io.BytesIO()
+    dump(mlp, f, parameters=parameters_of(mlp))
+    add_to_dump(mlp.children, f, 'children', parameters=parameters_of(mlp))
+    children = load(f, 'children')
+    assert numpy.array_equal(children[0].W.get_value(),
+                             mlp.children[0].W.get_value())
+    _ = f.seek(0)
+    with tarfile.open(fileobj=f) as archive:
+        assert archive.getnames() == ['_parameters', '_pkl', '_manifest',
+                                      'children', '_manifest']
+        offset = archive.getmember('children').offset_data
+    damaged = bytearray(f.getvalue())
+    damaged[offset + 10] ^= 1
+    with pytest.raises(CorruptCheckpointError,
+                       match=r"its member 'children' does not match its "
+                             r"checksum"):
+        load(io.BytesIO(bytes(damaged)))
+
+
+def test_a_checkpoint_extension_of_an_earlier_version_resumes(tmp_path):
+    path = tmp_path / 'checkpoint.tar'
+    checkpoint = Checkpoint(str(path), after_batch=True)
+    state = checkpoint.__getstate__()
+    del state['last_saved'], state['_locks']  # as pickled before them
+    old = Checkpoint.__new__(Checkpoint)
+    old.__setstate__(state)
+    main_loop, _ = make_main_loop(tmp_path, [FinishAfter(after_n_batches=1),
+                                             old])
+    main_loop.run()
+    assert old.last_saved == (str(path), 1)
+    with open(path, 'rb') as f:
+        assert load(f).status['iterations_done'] == 1

@@ -4,12 +4,15 @@ import os
 
 import numpy
 
+from blocks.checkpoint_files import (CheckpointLock,
+                                     remove_abandoned_temporaries)
+from blocks.compile.jax_support import shared_value
 from blocks.extensions.base import SimpleExtension
+from blocks.extensions.nan_guard import NON_FINITE_STATUS, check_before_saving
 from blocks.filter import get_parameter_path
 from blocks.serialization import (dump_and_add_to_dump, load,
                                   load_parameters, secure_dump)
 from blocks.utils import reraise_as
-from blocks.compile.jax_support import shared_value
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +21,12 @@ LOADED_FROM = "loaded_from"
 
 NOT_FINITE = ("checkpoint to {path} refused: the parameters {names} hold NaN "
               "or infinite values; the previous checkpoint is kept")
+GUARD_REFUSED = ("checkpoint to {path} refused: a NanGuard found a NaN or "
+                 "infinite value at iteration {iteration}; the previous "
+                 "checkpoint is kept")
+WRITE_FAILED = "the {name!r} extension could not save the checkpoint: {reason}"
+UNUSABLE_PATH = ("the {name!r} extension cannot write the checkpoint {path}: "
+                 "{reason}")
 
 
 class Checkpoint(SimpleExtension):
@@ -51,6 +60,11 @@ class Checkpoint(SimpleExtension):
     use_cpickle : bool
         See documentation of :func:`~blocks.serialization.dump`.
 
+    Attributes
+    ----------
+    last_saved : tuple or None
+        ``(path, iteration)`` of the last checkpoint this extension saved.
+
     Notes
     -----
     Using pickling for saving the whole main loop object comes with
@@ -59,22 +73,89 @@ class Checkpoint(SimpleExtension):
     when training resumes, so a checkpoint can be resumed in another
     compile mode.
 
+    Before training starts (and when it resumes), the path is checked: its
+    missing parent directories are created (as ``mkdir -p`` would), and a
+    lock file ``path + '.lock'`` is written next to it, naming this process.
+    An unwritable path thus fails before the first epoch, and a second run
+    writing the same path stops with a
+    :class:`~blocks.checkpoint_files.CheckpointInUseError` naming the
+    process that holds it (a lock whose process is gone is taken over). The
+    lock is removed when training ends. Temporary files left by killed
+    writers of the path are removed.
+
     The checkpoint is written to a temporary file in the destination's
-    directory and renamed over the previous one only when complete. A
-    checkpoint whose parameters hold NaN or infinite values is refused
-    (logged as an error, ``None`` in the `SAVED_TO` record), so that a
-    diverged run never overwrites the last good checkpoint.
+    directory and renamed over the previous one only when complete; a write
+    error (a full disk, a file too large) is an :class:`OSError` of the
+    same errno naming the extension and the path, and leaves the previous
+    checkpoint in place. A checkpoint whose parameters hold NaN or infinite
+    values, or taken after a :class:`~blocks.extensions.nan_guard.NanGuard`
+    found one, is refused (logged as an error, ``None`` in the `SAVED_TO`
+    record), so that a diverged run never overwrites the last good
+    checkpoint; the main loop's guards run before each save.
 
     """
     def __init__(self, path, parameters=None, save_separately=None,
                  save_main_loop=True, use_cpickle=False, **kwargs):
         kwargs.setdefault("after_training", True)
         super().__init__(**kwargs)
-        self.path = path
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError("Checkpoint path must be a str or a path, got "
+                            "{!r}".format(path))
+        self.path = os.fspath(path)
+        if self.path.endswith(os.sep) or os.path.isdir(self.path):
+            raise ValueError("Checkpoint path must name a file, got the "
+                             "directory {!r}".format(self.path))
         self.parameters = parameters
         self.save_separately = save_separately
         self.save_main_loop = save_main_loop
         self.use_cpickle = use_cpickle
+        self.last_saved = None
+        self._locks = {}
+
+    def dispatch(self, callback_invoked, *from_main_loop):
+        if callback_invoked in ('before_training', 'on_resumption'):
+            self.prepare(self.path)
+        try:
+            super().dispatch(callback_invoked, *from_main_loop)
+        finally:
+            if callback_invoked in ('after_training', 'on_error'):
+                self.release()
+
+    def prepare(self, path):
+        """Make `path` writable by this run: directories, lock, leftovers.
+
+        Raises
+        ------
+        OSError
+            When the directory cannot be created or written, naming the
+            extension and the path.
+        CheckpointInUseError
+            When another running process writes `path`.
+
+        """
+        lock = self._locks.get(path)
+        if lock is not None and lock.held:
+            lock.verify()
+            return
+        directory = os.path.dirname(os.path.abspath(path))
+        try:
+            if os.path.isdir(path):
+                raise IsADirectoryError(21, "it is a directory")
+            os.makedirs(directory, exist_ok=True)
+            lock = CheckpointLock(path)
+            lock.acquire()
+        except OSError as error:
+            raise _named_error(error, UNUSABLE_PATH.format(
+                name=self.name, path=path,
+                reason=error.strerror or error)) from error
+        self._locks[path] = lock
+        remove_abandoned_temporaries(path)
+
+    def release(self):
+        """Release the locks of the paths this extension wrote."""
+        for lock in self._locks.values():
+            lock.release()
+        self._locks = {}
 
     def _parameters_to_save(self):
         if self.parameters is not None:
@@ -97,25 +178,42 @@ class Checkpoint(SimpleExtension):
         path = self.path
         if from_user:
             path, = from_user
-        parameters = self._parameters_to_save()
-        not_finite = [get_parameter_path(parameter)
-                      for parameter in parameters
-                      if not numpy.isfinite(
-                          shared_value(parameter, borrow=True)).all()]
         saved_to = None
         try:
+            if not check_before_saving(self.main_loop):
+                logger.error(GUARD_REFUSED.format(
+                    path=path, iteration=self.main_loop.status.get(
+                        NON_FINITE_STATUS)))
+                return
+            parameters = self._parameters_to_save()
+            not_finite = [get_parameter_path(parameter)
+                          for parameter in parameters
+                          if not numpy.isfinite(
+                              shared_value(parameter, borrow=True)).all()]
             if not_finite:
                 logger.error(NOT_FINITE.format(path=path,
                                                names=', '.join(not_finite)))
                 return
+            self.prepare(path)
             to_add = None
             if self.save_separately:
                 to_add = {attr: getattr(self.main_loop, attr) for attr in
                           self.save_separately}
             object_ = self.main_loop if self.save_main_loop else None
-            secure_dump(object_, path, dump_function=dump_and_add_to_dump,
-                        parameters=parameters, to_add=to_add,
-                        use_cpickle=self.use_cpickle)
+            previous = self.last_saved
+            # Pickled with the main loop: a resumed run knows its checkpoint
+            self.last_saved = (path, self.main_loop.status['iterations_done'])
+            try:
+                secure_dump(object_, path, dump_function=dump_and_add_to_dump,
+                            parameters=parameters, to_add=to_add,
+                            use_cpickle=self.use_cpickle)
+            except OSError as error:
+                self.last_saved = previous
+                raise _named_error(error, WRITE_FAILED.format(
+                    name=self.name, reason=error.strerror or error)) from error
+            except BaseException:
+                self.last_saved = previous
+                raise
             saved_to = path
         finally:
             already_saved_to = self.main_loop.log.current_row.get(SAVED_TO,
@@ -123,6 +221,24 @@ class Checkpoint(SimpleExtension):
             self.main_loop.log.current_row[SAVED_TO] = (already_saved_to +
                                                         (saved_to,))
             logger.info("Checkpointing has finished")
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['_locks'] = {}  # locks belong to a process
+        return state
+
+    def __setstate__(self, state):
+        # Checkpoints written by earlier versions lack the newer attributes
+        state.setdefault('_locks', {})
+        state.setdefault('last_saved', None)
+        self.__dict__.update(state)
+
+
+def _named_error(error, message):
+    """An OSError of `error`'s errno (and subclass) with `message`."""
+    if error.errno is None:
+        return OSError(message)
+    return OSError(error.errno, message)
 
 
 class Load(SimpleExtension):
@@ -152,6 +268,13 @@ class Load(SimpleExtension):
     In order to load the iteration state and the log, the saved model needs
     to be unpickled. Note that resuming training this way is still not
     entirely seamless because e.g. extensions will not be reloaded.
+
+    .. warning::
+
+       With `load_iteration_state` or `load_log`, the checkpoint is
+       unpickled, and unpickling runs code: use them only with checkpoints
+       you trust. Loading the parameters alone
+       (:func:`~blocks.serialization.load_parameters`) never unpickles.
 
     """
     def __init__(self, path, load_iteration_state=False, load_log=False,

@@ -36,15 +36,17 @@ def free_port():
         return probe.getsockname()[1]
 
 
-class Pause(SimpleExtension):
-    """Sleeps after each batch, so that a browser can watch training."""
-    def __init__(self, seconds, **kwargs):
+class Hold(SimpleExtension):
+    """Holds training after a batch until `release` is set."""
+    def __init__(self, after_batches, release, **kwargs):
         kwargs.setdefault('after_batch', True)
         super().__init__(**kwargs)
-        self.seconds = seconds
+        self.after_batches = after_batches
+        self.release = release
 
     def do(self, which_callback, *args):
-        time.sleep(self.seconds)
+        if self.main_loop.log.status['iterations_done'] == self.after_batches:
+            assert self.release.wait(120), 'the test never released training'
 
 
 def exponent_main_loop(plot, examples=20, extensions=()):
@@ -274,8 +276,9 @@ def test_live_plot_in_a_real_browser(tmp_path):
     port = free_port()
     plot = Plot('Live test', channels=CHANNELS, after_batch=True,
                 server_url='http://localhost:{}'.format(port))
+    release = threading.Event()
     main_loop = exponent_main_loop(plot, examples=30,
-                                   extensions=[Pause(0.1)])
+                                   extensions=[Hold(10, release)])
     training = threading.Thread(target=main_loop.run)
     try:
         training.start()
@@ -294,14 +297,15 @@ def test_live_plot_in_a_real_browser(tmp_path):
         def points(channel):
             return driver.execute_script(BROWSER_POINTS, 'channel:' + channel)
 
-        wait_for(lambda: points('cost') is not None, message='the plot')
-        first = len(points('cost')[0])
+        # Training holds at iteration 10 until the page shows those points.
+        wait_for(lambda: points('cost') is not None and
+                 len(points('cost')[0]) == 10, message='the first 10 points')
+        release.set()
         training.join(120)
         assert not training.is_alive()
         expected = log_series(main_loop.log, ['cost', 'a'])
         wait_for(lambda: len(points('cost')[0]) == 30 and
                  len(points('a')[0]) == 30, message='all 30 points')
-        assert first < 30
         for channel in ('cost', 'a'):
             iterations, values = points(channel)
             assert iterations == expected[channel][0]
@@ -312,6 +316,7 @@ def test_live_plot_in_a_real_browser(tmp_path):
         assert driver.save_screenshot(screenshot)
         assert os.path.getsize(screenshot) > 1000
     finally:
+        release.set()
         driver.quit()
         training.join(120)
         plot.close()
