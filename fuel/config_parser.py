@@ -27,6 +27,11 @@ The settings:
     ``fuel-convert`` offer next to the built-in ones.
     Environment variables ``FUEL_EXTRA_DOWNLOADERS`` and
     ``FUEL_EXTRA_CONVERTERS`` (separated by spaces).
+``local_data_path``
+    A directory on a local disk where :func:`fuel.utils.cache.cache_file`
+    copies the dataset files it is given (useful when the data path is on a
+    network file system). Environment variable ``FUEL_LOCAL_DATA_PATH``;
+    default empty (no copy).
 
 Examples
 --------
@@ -67,15 +72,22 @@ def multiple_paths_parser(value):
         'paths, got {!r}'.format(os.pathsep, value))
 
 
-def extra_modules_parser(value):
-    """Turn a space-separated string (or a list) of module names into a list.
+def extra_downloader_converter(value):
+    """Parse ``extra_downloaders``/``extra_converters``: module names.
 
-    >>> extra_modules_parser('my.downloaders other.downloaders')
+    A string is split at spaces; any other iterable is taken as a list.
+
+    >>> extra_downloader_converter('my.downloaders other.downloaders')
     ['my.downloaders', 'other.downloaders']
+    >>> extra_downloader_converter(['my.converters'])
+    ['my.converters']
     """
     if isinstance(value, str):
         return value.split()
     return list(value)
+
+
+extra_modules_parser = extra_downloader_converter
 
 
 def float_type(value):
@@ -222,10 +234,12 @@ config.add_config('data_path', type_=multiple_paths_parser,
 config.add_config('floatX', type_=float_type, default=default_floatX,
                   env_var='FUEL_FLOATX')
 config.add_config('default_seed', type_=int, default=1)
-config.add_config('extra_downloaders', type_=extra_modules_parser,
+config.add_config('extra_downloaders', type_=extra_downloader_converter,
                   default=list, env_var='FUEL_EXTRA_DOWNLOADERS')
-config.add_config('extra_converters', type_=extra_modules_parser,
+config.add_config('extra_converters', type_=extra_downloader_converter,
                   default=list, env_var='FUEL_EXTRA_CONVERTERS')
+config.add_config('local_data_path', type_=str, default='',
+                  env_var='FUEL_LOCAL_DATA_PATH')
 try:
     config.load_yaml()
 except ConfigurationError as error:  # a broken ~/.fuelrc must not break import

@@ -17,6 +17,8 @@ Examples
 >>> [batch[0].tolist() for batch in stream.get_epoch_iterator()]
 [[[0, 1], [2, 3]], [[4, 5], [6, 7]], [[8, 9]]]
 """
+import numpy
+
 from fuel.iterator import DataIterator
 
 
@@ -155,6 +157,8 @@ class DataStream(AbstractDataStream):
         self.dataset = dataset
         if self.iteration_scheme is None:
             self._produces_examples = True
+        else:
+            check_scheme_fits(self.iteration_scheme, dataset)
         self.data_state = self.dataset.open()
         self._fresh_state = True
 
@@ -204,6 +208,60 @@ class DataStream(AbstractDataStream):
         else:
             self._fresh_state = False
         return super().get_epoch_iterator(**kwargs)
+
+
+def describe_dataset(dataset):
+    """A short name for a dataset in error messages: its class, file and splits.
+
+    >>> from fuel.datasets import IndexableDataset
+    >>> describe_dataset(IndexableDataset({'x': [1, 2]}))
+    'IndexableDataset'
+    """
+    words = [type(dataset).__name__]
+    path = getattr(dataset, 'path', None)
+    if isinstance(path, str):
+        words.append(path)
+    which_sets = getattr(dataset, 'which_sets', None)
+    if which_sets:
+        words.append(repr(tuple(which_sets)))
+    return ' '.join(words)
+
+
+def check_scheme_fits(iteration_scheme, dataset):
+    """Refuse a scheme that requests examples past the end of the dataset.
+
+    Checked when a :class:`DataStream` is made, so that the mistake shows
+    before training starts rather than as an ``IndexError`` in the middle
+    of an epoch. Schemes without a list of indices (``ConstantScheme``) and
+    datasets without a known size are not checked.
+
+    Raises
+    ------
+    ValueError
+        Naming the dataset, the largest index the scheme requests and the
+        number of examples of the dataset.
+    """
+    indices = getattr(iteration_scheme, 'indices', None)
+    try:
+        num_examples = dataset.num_examples
+    except (AttributeError, TypeError, ValueError):
+        return
+    if indices is None or not isinstance(num_examples, (int, numpy.integer)):
+        return
+    if isinstance(indices, range):
+        largest = max(indices) if len(indices) else None
+    elif len(indices):
+        largest = int(numpy.max(numpy.asarray(indices)))
+    else:
+        largest = None
+    if largest is not None and largest >= num_examples:
+        raise ValueError(
+            'the iteration scheme {} requests example {}, but the dataset {} '
+            'has {} examples (indices 0 to {}); build the scheme with '
+            'dataset.num_examples ({})'.format(
+                type(iteration_scheme).__name__, largest,
+                describe_dataset(dataset), num_examples, num_examples - 1,
+                num_examples))
 
 
 class ServerDataStream(AbstractDataStream):

@@ -21,6 +21,15 @@ from fuel.exceptions import MissingInputFiles
 HDF5_EXTENSIONS = ('.hdf5', '.hdf', '.h5')
 
 
+class CheckDirectoryAction(argparse.Action):
+    """An argparse action that accepts only an existing directory."""
+    def __call__(self, parser, namespace, values, option_string=None):
+        if os.path.isdir(values):
+            setattr(namespace, self.dest, values)
+        else:
+            raise ValueError('{} is not an existing directory'.format(values))
+
+
 def existing_directory(path):
     """An argparse type: a directory that exists."""
     if not os.path.isdir(path):

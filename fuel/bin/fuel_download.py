@@ -14,6 +14,14 @@ from fuel.bin.fuel_convert import (build_subcommand_parser, existing_directory,
 from fuel.exceptions import NeedURLPrefix
 
 
+url_prefix_message = """
+Some files for this dataset do not have a download URL.
+
+Provide a URL prefix with --url-prefix to prepend to the filenames,
+e.g. http://path.to/files/
+""".strip()
+
+
 def build_parser():
     """The argument parser; returns ``(parser, download_functions)``."""
     from fuel.downloaders import all_downloaders
@@ -38,8 +46,7 @@ def main(args=None):
     try:
         download(**options)
     except NeedURLPrefix as error:
-        parser.error('{}; this dataset has no public URL: pass the prefix of '
-                     'its URLs'.format(error))
+        parser.error('{}\n\n{}'.format(error, url_prefix_message))
 
 
 if __name__ == '__main__':

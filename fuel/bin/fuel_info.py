@@ -12,6 +12,19 @@ import h5py
 
 NOT_AVAILABLE = 'N/A'
 
+message_prefix_template = 'Metadata for {}'
+message_body_template = """
+
+The command used to generate this file is
+
+    {}
+
+Relevant versions are
+
+    H5PYDataset     {}
+    fuel.converters {}
+"""
+
 
 def _text(value):
     if isinstance(value, bytes):
@@ -37,14 +50,12 @@ def describe(path):
                               for source, (start, stop, indices, _)
                               in sorted(sources.items()))
             splits.append('    {}: {}'.format(split, sizes or 'no sources'))
-    title = 'Metadata for {}'.format(os.path.basename(path))
-    lines = [title, '=' * len(title), '',
-             'The command used to generate this file is', '',
-             '    {}'.format(attrs['fuel_convert_command']), '',
-             'Relevant versions are', '',
-             '    H5PYDataset     {}'.format(attrs['h5py_interface_version']),
-             '    fuel.converters {}'.format(attrs['fuel_convert_version']),
-             '    fuel            {}'.format(attrs['fuel_version'])]
+    title = message_prefix_template.format(os.path.basename(path))
+    body = message_body_template.format(attrs['fuel_convert_command'],
+                                        attrs['h5py_interface_version'],
+                                        attrs['fuel_convert_version'])
+    lines = [title, '=' * len(title)] + body.split('\n')[1:-1] + [
+        '    fuel            {}'.format(attrs['fuel_version'])]
     if splits:
         lines += ['', 'Splits (examples per source)', ''] + splits
     return '\n'.join(lines)

@@ -51,6 +51,63 @@ def check_exists(required_files):
     return decorator
 
 
+class CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is at the time of each write.
+
+    progressbar2 replaces ``sys.stdout`` by the standard output it saw when
+    it was first imported; this keeps the bars where the user (or a test
+    capturing the output) points ``sys.stdout`` now.
+    """
+    def write(self, text):
+        return sys.stdout.write(text)
+
+    def flush(self):
+        sys.stdout.flush()
+
+    def isatty(self):
+        return sys.stdout.isatty()
+
+    def fileno(self):
+        return sys.stdout.fileno()
+
+
+@contextmanager
+def progress_bar(name, maxval, prefix='Converting'):
+    """A progress bar on standard output for a conversion of ``maxval`` items.
+
+    Parameters
+    ----------
+    name : str
+        What is converted.
+    maxval : int
+        The number of items.
+    prefix : str, optional
+        The verb before ``name``. Default ``'Converting'``.
+
+    Yields
+    ------
+    progressbar.ProgressBar
+        Call its ``update(done)``; it is set to ``maxval`` and finished when
+        the block ends.
+
+    >>> import io, contextlib
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     with progress_bar('toy.zip', 3) as bar:
+    ...         bar.update(1)
+    """
+    import progressbar
+    widgets = ['{} {}: '.format(prefix, name), progressbar.Percentage(), ' ',
+               progressbar.Bar(marker='=', left='[', right=']'), ' ',
+               progressbar.ETA()]
+    bar = progressbar.ProgressBar(widgets=widgets, max_value=maxval,
+                                  fd=CurrentStdout()).start()
+    try:
+        yield bar
+    finally:
+        bar.update(maxval)
+        bar.finish()
+
+
 def temporary_path(path):
     """A unique, hidden name next to ``path`` for writing it atomically."""
     directory, name = os.path.split(os.path.abspath(path))
@@ -281,3 +338,43 @@ def build_in_data_path(filename, convert, command):
                   'writable: {}. Point FUEL_DATA_PATH (or data_path in '
                   '~/.fuelrc) at a writable directory.'.format(
                       filename, '; '.join(problems) or 'the data path is empty'))
+
+
+def create_vlen_source(h5file, source, length, shape_labels, dtype='uint8'):
+    """Create a variable-length source: each example flattened, with its shape.
+
+    Parameters
+    ----------
+    h5file : :class:`h5py.File`
+        The file, open for writing.
+    source : str
+        The source's name.
+    length : int
+        The number of examples.
+    shape_labels : tuple of str
+        The labels of the axes of each example, e.g. ``('channel',
+        'height', 'width')``; an example has as many axes.
+    dtype : str, optional
+        The dtype of the values. Default ``'uint8'``.
+
+    Returns
+    -------
+    tuple
+        The HDF5 dataset of the flattened examples and the one of their
+        shapes; write example ``i`` with ``data[i] = array.ravel()`` and
+        ``shapes[i] = array.shape``.
+    """
+    data = h5file.create_dataset(source, (length,),
+                                 dtype=h5py.vlen_dtype(numpy.dtype(dtype)))
+    shapes = h5file.create_dataset('{}_shapes'.format(source),
+                                   (length, len(shape_labels)), dtype='int32')
+    shapes.make_scale('shapes')
+    data.dims[0].attach_scale(shapes)
+    labels = h5file.create_dataset(
+        '{}_shape_labels'.format(source), (len(shape_labels),),
+        dtype='S{}'.format(max(len(label) for label in shape_labels)))
+    labels[...] = [label.encode('utf8') for label in shape_labels]
+    labels.make_scale('shape_labels')
+    data.dims[0].attach_scale(labels)
+    data.dims[0].label = 'batch'
+    return data, shapes

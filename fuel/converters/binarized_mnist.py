@@ -13,7 +13,11 @@ import numpy
 from fuel.converters.base import check_exists, write_converted_file
 
 SETS = ('train', 'valid', 'test')
-FILENAMES = ['binarized_mnist_{}.amat'.format(name) for name in SETS]
+TRAIN_FILE = 'binarized_mnist_train.amat'
+VALID_FILE = 'binarized_mnist_valid.amat'
+TEST_FILE = 'binarized_mnist_test.amat'
+ALL_FILES = [TRAIN_FILE, VALID_FILE, TEST_FILE]
+FILENAMES = ALL_FILES
 
 
 def read_amat(path):
@@ -27,7 +31,7 @@ def read_amat(path):
     return values.reshape((-1, 1, 28, 28))
 
 
-@check_exists(required_files=FILENAMES)
+@check_exists(required_files=ALL_FILES)
 def convert_binarized_mnist(directory, output_directory,
                             output_filename='binarized_mnist.hdf5'):
     """Convert binarized MNIST to HDF5.

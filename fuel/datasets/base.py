@@ -294,8 +294,11 @@ class IndexableDataset(Dataset):
                 'indices); give the DataStream an iteration_scheme such as '
                 'SequentialScheme(dataset.num_examples, batch_size), got '
                 'request={!r}'.format(request))
-        return tuple(index_sequence(indexable, request)
-                     for indexable in self.indexables)
+        try:
+            return tuple(index_sequence(indexable, request)
+                         for indexable in self.indexables)
+        except IndexError as error:
+            raise request_out_of_range(self, request) from error
 
 
 def index_sequence(sequence, request):
@@ -308,3 +311,18 @@ def index_sequence(sequence, request):
             request, (slice, int, numpy.integer)):
         return sequence[request]
     return [sequence[index] for index in request]
+
+
+def request_out_of_range(dataset, request):
+    """The ``IndexError`` for a request past the end of ``dataset``, naming both."""
+    from fuel.streams import describe_dataset
+    indices = numpy.asarray([request] if isinstance(
+        request, (int, numpy.integer)) else request).ravel()
+    bad = indices[(indices >= dataset.num_examples) |
+                  (indices < -dataset.num_examples)] if indices.size else indices
+    return IndexError(
+        'a request asks for example {} of the dataset {}, which has {} examples '
+        '(indices 0 to {}); check that the iteration scheme was built with '
+        'dataset.num_examples'.format(
+            bad[0] if bad.size else request, describe_dataset(dataset),
+            dataset.num_examples, dataset.num_examples - 1))

@@ -22,10 +22,14 @@ import os
 import h5py
 import numpy
 
-from fuel.datasets.base import Dataset
+from fuel.datasets.base import Dataset, request_out_of_range
+from fuel.datasets.pytables import PytablesDataset
 from fuel.utils import Subset, find_in_data_path
+from fuel.utils.cache import cache_file
 
 SPLIT_ATTRIBUTE = 'split'
+
+__all__ = ['H5PYDataset', 'PytablesDataset']
 
 
 class H5PYDataset(Dataset):
@@ -100,7 +104,7 @@ class H5PYDataset(Dataset):
             self.path = file_or_path.filename
             self._external_file_handle = file_or_path
         elif isinstance(file_or_path, (str, os.PathLike)):
-            self.path = os.fspath(file_or_path)
+            self.path = cache_file(os.fspath(file_or_path))
             self._external_file_handle = None
         else:
             raise TypeError('file_or_path must be a path or an h5py.File, got '
@@ -275,6 +279,68 @@ class H5PYDataset(Dataset):
             axis_labels[source] = labels if any(labels) else None
         return axis_labels
 
+    @staticmethod
+    def get_subsets(h5file, splits, sources):
+        """The examples of ``splits`` in each of ``sources``, as one subset each.
+
+        Parameters
+        ----------
+        h5file : :class:`h5py.File`
+            An open Fuel HDF5 file.
+        splits : tuple of str
+            The splits, merged in this order.
+        sources : tuple of str
+            The sources.
+
+        Returns
+        -------
+        list of :class:`~fuel.utils.Subset`
+            One per source, indices into the whole HDF5 dataset.
+
+        Raises
+        ------
+        ValueError
+            When the split table declares examples past the end of a source
+            (the file is damaged or was written wrongly), or a source is not
+            available for a split.
+        """
+        split_dict = H5PYDataset.get_split_dict(h5file)
+        subsets = []
+        for source in sources:
+            rows = len(h5file[source])
+            subset = Subset.empty_subset(rows)
+            for split in splits:
+                if source not in split_dict.get(split, {}):
+                    raise ValueError('source {!r} is not available for split {!r}'
+                                     ' in {}'.format(source, split,
+                                                     h5file.filename))
+                start, stop, indices, _ = split_dict[split][source]
+                if indices is not None:
+                    indices = numpy.asarray(indices).ravel()
+                    if indices.size and (indices.min() < 0 or
+                                         indices.max() >= rows):
+                        raise ValueError(
+                            '{}: split {!r} of source {!r} lists example '
+                            'indices from {} to {}, but the source has {} rows '
+                            '(indices 0 to {}); the split table does not fit '
+                            'the data'.format(h5file.filename, split, source,
+                                              indices.min(), indices.max(),
+                                              rows, rows - 1))
+                    part = Subset(indices.tolist(), rows)
+                else:
+                    if not 0 <= start <= stop <= rows:
+                        raise ValueError(
+                            '{}: split {!r} of source {!r} declares examples '
+                            '{}:{}, but the source has {} rows (expected 0 <= '
+                            'start <= stop <= {}); the split table does not '
+                            'fit the data'.format(h5file.filename, split,
+                                                  source, start, stop, rows,
+                                                  rows))
+                    part = Subset(slice(start, stop), rows)
+                subset = subset + part
+            subsets.append(subset)
+        return subsets
+
     def _parse_dataset_info(self):
         handle = self._file_handle
         split_dict = self.get_split_dict(handle)
@@ -296,21 +362,18 @@ class H5PYDataset(Dataset):
             source: labels for source, labels in
             self.get_axis_labels(handle).items() if source in provided}
         self._subsets = {}
-        for source in self.provides_sources:
-            length = len(handle[source])
-            merged = None
-            for split in self.which_sets:
-                start, stop, indices, _ = split_dict[split][source]
-                part = Subset(indices.tolist() if indices is not None
-                              else slice(start, stop), length)
-                merged = part if merged is None else merged + part
+        merged_subsets = self.get_subsets(handle, self.which_sets,
+                                          self.provides_sources)
+        for source, merged in zip(self.provides_sources, merged_subsets):
             try:
-                self._subsets[source] = merged[self.user_given_subset]
-            except (IndexError, ValueError) as error:
+                self._subsets[source] = Subset.subset_of(
+                    merged, self.user_given_subset)
+            except (IndexError, ValueError, TypeError) as error:
                 raise ValueError('subset {!r} does not fit the {} examples of '
-                                 '{}: {}'.format(self.user_given_subset,
-                                                 merged.num_examples,
-                                                 self.which_sets, error)) from error
+                                 'the splits {} of {}: {}'.format(
+                                     self.user_given_subset,
+                                     merged.num_examples, self.which_sets,
+                                     self.path, error)) from error
         lengths = set(subset.num_examples for subset in self._subsets.values())
         if len(lengths) > 1:
             raise ValueError('the sources of {} in {} have different numbers of '
@@ -337,7 +400,7 @@ class H5PYDataset(Dataset):
         if self._handle is None:
             if not os.path.isfile(self.path):
                 self.path = self._relocated_path()
-            self._handle = h5py.File(self.path, 'r', driver=self.driver)
+            self._handle = open_hdf5(self.path, self.driver)
         return self._handle
 
     def _relocated_path(self):
@@ -404,13 +467,19 @@ class H5PYDataset(Dataset):
                              'such as SequentialScheme(dataset.num_examples, '
                              'batch_size)')
         if self.load_in_memory:
-            return tuple(self._load_source(source)[request]
-                         for source in self.sources)
+            try:
+                return tuple(self._load_source(source)[request]
+                             for source in self.sources)
+            except IndexError as error:
+                raise request_out_of_range(self, request) from error
         single = isinstance(request, (int, numpy.integer))
         data = []
         for source in self.sources:
             subset = self._subsets[source]
-            indices = subset.absolute_indices([request] if single else request)
+            try:
+                indices = subset.absolute_indices([request] if single else request)
+            except IndexError as error:
+                raise request_out_of_range(self, request) from error
             source_data = self._read(source, indices)
             data.append(source_data[0] if single else source_data)
         return tuple(data)
@@ -431,6 +500,27 @@ class _BuiltinH5PYDataset(H5PYDataset):
     def locate(self):
         """The path of the dataset's file in the data path."""
         return find_in_data_path(self.filename)
+
+
+def open_hdf5(path, driver=None):
+    """Open an HDF5 file for reading; errors name the path and what was expected."""
+    if not os.path.exists(path):
+        raise FileNotFoundError('H5PYDataset: there is no file at {}'.format(path))
+    try:
+        return h5py.File(path, 'r', driver=driver)
+    except OSError as error:
+        if os.path.isfile(path) and not h5py.is_hdf5(path):
+            raise OSError(
+                '{} is not an HDF5 file (its first bytes are {!r}); H5PYDataset '
+                'reads the HDF5 files that fuel-convert writes'.format(
+                    path, _first_bytes(path))) from error
+        raise OSError('cannot open the HDF5 file {}: {}'.format(path, error)) \
+            from error
+
+
+def _first_bytes(path, count=8):
+    with open(path, 'rb') as file_:
+        return file_.read(count)
 
 
 def read_examples(dataset, indices, sort_indices=True):

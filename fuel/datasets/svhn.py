@@ -7,15 +7,16 @@ from fuel.utils import find_in_data_path
 class SVHN(_BuiltinH5PYDataset):
     """SVHN: digits cropped from Street View pictures of house numbers (Netzer et al., 2011).
 
-    Format 2 holds 32x32 colour crops centred on single digits: 73,257
-    training, 26,032 test and 531,131 extra examples. Create
-    ``svhn_format_2.hdf5`` with ``fuel-download svhn 2`` and
-    ``fuel-convert svhn 2``.
+    Format 1 holds the full pictures of house numbers with the bounding box
+    and label of each digit; format 2, 32x32 colour crops centred on single
+    digits: 73,257 training, 26,032 test and 531,131 extra examples. Create
+    ``svhn_format_{1,2}.hdf5`` with ``fuel-download svhn FORMAT`` and
+    ``fuel-convert svhn FORMAT``.
 
     Parameters
     ----------
     which_format : {1, 2}
-        The format of the dataset (only format 2 can be converted).
+        The format of the dataset.
     which_sets : tuple of str
         Among ``'train'``, ``'test'`` and ``'extra'``.
     load_in_memory : bool, optional
@@ -25,7 +26,12 @@ class SVHN(_BuiltinH5PYDataset):
 
     Notes
     -----
-    Format 2 sources: ``features``, uint8 of shape ``(N, 3, 32, 32)``;
+    Format 1 sources: ``features``, the pictures as uint8 arrays of shape
+    ``(3, height, width)`` (sizes differ); ``bbox_heights``,
+    ``bbox_widths``, ``bbox_lefts``, ``bbox_tops`` and ``bbox_labels``, one
+    value per digit of the picture; no default transformer (scale the
+    pixels yourself, e.g. after cropping). Format 2 sources: ``features``,
+    uint8 of shape ``(N, 3, 32, 32)``;
     ``targets``, uint8 of shape ``(N, 1)``, with digit 0 labelled 0 (the
     original files label it 10). The default transformers scale the features
     to [0, 1] and cast them to ``fuel.config.floatX``.

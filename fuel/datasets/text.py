@@ -1,5 +1,6 @@
-"""Text read line by line from files."""
+"""Text read line by line from files (gzipped when their names end in ``.gz``)."""
 from fuel.datasets.base import Dataset
+from fuel.utils.formats import open_
 
 
 class LineIterator:
@@ -28,8 +29,11 @@ class LineIterator:
     def __next__(self):
         while self.index < len(self.files):
             if self._file is None:
-                self._file = open(self.files[self.index], encoding=self.encoding,
-                                  newline='')
+                path = self.files[self.index]
+                if path.endswith('.gz'):
+                    self._file = open_(path, encoding=self.encoding)
+                else:
+                    self._file = open(path, encoding=self.encoding, newline='')
                 self._file.seek(self.offset)
             line = self._file.readline()
             if line:

@@ -1,11 +1,91 @@
 """Download files, verify their checksums, and keep only complete, verified files."""
 import hashlib
 import os
-import shutil
+import re
 import sys
+import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 
 from fuel.exceptions import NeedURLPrefix
+
+
+@contextmanager
+def progress_bar(name, maxval):
+    """A progress bar on standard output for a download of ``maxval`` bytes.
+
+    Parameters
+    ----------
+    name : str
+        What is downloaded (shown before the bar).
+    maxval : int or None
+        The size, when known; without it the bar shows the elapsed time.
+
+    Yields
+    ------
+    progressbar.ProgressBar
+        Call its ``update(done)`` as the download progresses; it is set to
+        ``maxval`` and finished when the block ends.
+    """
+    import progressbar
+    if maxval is not None:
+        widgets = ['{}: '.format(name), progressbar.Percentage(), ' ',
+                   progressbar.Bar(marker='=', left='[', right=']'), ' ',
+                   progressbar.ETA()]
+    else:
+        widgets = ['{}: '.format(name), ' ', progressbar.Timer()]
+    from fuel.converters.base import CurrentStdout
+    bar = progressbar.ProgressBar(widgets=widgets,
+                                  max_value=maxval or progressbar.UnknownLength,
+                                  fd=CurrentStdout()).start()
+    try:
+        yield bar
+    finally:
+        if maxval is not None:
+            bar.update(maxval)
+        bar.finish()
+
+
+def filename_from_url(url, path=None):
+    """The name a server gives to what ``url`` points to.
+
+    The ``Content-Disposition`` header's ``filename`` when the server sends
+    one, else the last part of the URL's path.
+
+    Parameters
+    ----------
+    url : str
+        The URL.
+    path : str, optional
+        Unused; kept for the original's signature.
+
+    >>> filename_from_url('file:///tmp/data/iris.data?version=2')
+    'iris.data'
+    """
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme in ('http', 'https'):
+        request = urllib.request.Request(url, method='HEAD')
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                disposition = response.headers.get('Content-Disposition', '')
+        except OSError:
+            disposition = ''
+        found = re.findall(r'filename="?([^";]+)"?', disposition)
+        if found:
+            return os.path.basename(found[0].strip())
+    return os.path.basename(urllib.parse.unquote(parsed.path))
+
+
+def ensure_directory_exists(directory):
+    """Create ``directory`` (and its parents) unless it exists.
+
+    >>> import tempfile
+    >>> target = os.path.join(tempfile.mkdtemp(), 'a', 'b')
+    >>> ensure_directory_exists(target)
+    >>> os.path.isdir(target)
+    True
+    """
+    os.makedirs(directory, exist_ok=True)
 
 
 def file_md5(path, gunzip=False):
@@ -19,7 +99,7 @@ def file_md5(path, gunzip=False):
     return digest.hexdigest()
 
 
-def download(url, file_handle, chunk_size=1 << 20, timeout=60):
+def download(url, file_handle, chunk_size=1024, timeout=60, show_progress=None):
     """Copy what ``url`` points to into an open binary file.
 
     Parameters
@@ -29,12 +109,30 @@ def download(url, file_handle, chunk_size=1 << 20, timeout=60):
     file_handle : file
         Where to write.
     chunk_size : int, optional
-        How many bytes to copy at a time.
+        How many bytes to copy at a time (at least 1 MiB are read at once
+        here; the original's default 1024 made large downloads slow).
     timeout : float, optional
         Seconds to wait for the server.
+    show_progress : bool, optional
+        Show a progress bar. Default: when standard output is a terminal.
     """
+    if show_progress is None:
+        show_progress = sys.stdout.isatty()
+    chunk_size = max(int(chunk_size), 1 << 20)
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        shutil.copyfileobj(response, file_handle, chunk_size)
+        length = response.headers.get('Content-Length')
+        total = int(length) if length and length.isdigit() else None
+        name = os.path.basename(getattr(file_handle, 'name', '') or url)
+        if not show_progress:
+            for chunk in iter(lambda: response.read(chunk_size), b''):
+                file_handle.write(chunk)
+            return
+        with progress_bar(name, total) as bar:
+            done = 0
+            for chunk in iter(lambda: response.read(chunk_size), b''):
+                file_handle.write(chunk)
+                done += len(chunk)
+                bar.update(min(done, total) if total else done)
 
 
 def default_downloader(directory, urls, filenames, url_prefix=None,
@@ -77,6 +175,14 @@ def default_downloader(directory, urls, filenames, url_prefix=None,
     if len(urls) != len(filenames):
         raise ValueError('urls and filenames must have the same length, got {} '
                          'and {}'.format(len(urls), len(filenames)))
+    filenames = list(filenames)
+    for i, (url, filename) in enumerate(zip(urls, filenames)):
+        if not filename and url:
+            filename = filename_from_url(url)
+        if not filename:
+            raise ValueError('no file name given or found for the URL {!r}'
+                             .format(url))
+        filenames[i] = filename
     if checksums is None:
         checksums = [None] * len(filenames)
     if len(checksums) != len(filenames):
@@ -88,7 +194,7 @@ def default_downloader(directory, urls, filenames, url_prefix=None,
             if os.path.isfile(path):
                 os.remove(path)
         return
-    os.makedirs(directory, exist_ok=True)
+    ensure_directory_exists(directory)
     for url, path, filename, checksum in zip(urls, paths, filenames, checksums):
         if not url:
             if not url_prefix:

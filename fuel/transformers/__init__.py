@@ -16,13 +16,15 @@ rename or crop its data; the chain stays a data stream, and pickles mid-epoch.
 from fuel.transformers.base import (AgnosticSourcewiseTransformer,
                                     AgnosticTransformer, ExpectsAxisLabels,
                                     SourcewiseTransformer, Transformer)
+from fuel.transformers.background import BackgroundProcess, MultiProcessing
 from fuel.transformers.batches import Batch, Cache, Merge, Padding, Unpack
 from fuel.transformers.sequences import NGrams, Window
 from fuel.transformers.simple import (Cast, Filter, FilterSources, Flatten,
                                       ForceFloatX, Mapping, Rename,
                                       ScaleAndShift, SortMapping)
 
-__all__ = ['AgnosticSourcewiseTransformer', 'AgnosticTransformer', 'Batch',
+__all__ = ['AgnosticSourcewiseTransformer', 'AgnosticTransformer',
+           'BackgroundProcess', 'Batch', 'MultiProcessing',
            'Cache', 'Cast', 'ExpectsAxisLabels', 'Filter', 'FilterSources',
            'Flatten', 'ForceFloatX', 'Mapping', 'Merge', 'NGrams', 'Padding',
            'Rename', 'ScaleAndShift', 'SortMapping', 'SourcewiseTransformer',

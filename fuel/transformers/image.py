@@ -1,10 +1,12 @@
 """Transformers for images in ``(channel, height, width)`` layout.
 
-Batches are arrays of shape ``(batch, channel, height, width)``, or lists (or
-object arrays) of ``(channel, height, width)`` arrays when the images differ
-in size. Resizing and rotating use :mod:`scipy.ndimage`; decoding uses Pillow
-when it is installed and otherwise reads PNG and binary PNM (PGM/PPM) files
-itself.
+Each transformer works on streams of examples, whose images are arrays of
+shape ``(channel, height, width)`` (axis labels ``('channel', 'height',
+'width')``), and on streams of batches: arrays of shape ``(batch, channel,
+height, width)`` (labels ``('batch', 'channel', 'height', 'width')``), or
+lists (or object arrays) of ``(channel, height, width)`` arrays when the
+images differ in size. Resizing and rotating use :mod:`scipy.ndimage`
+(any dtype, any number of channels); decoding uses Pillow.
 """
 import math
 
@@ -161,7 +163,8 @@ class RandomFixedSizeCrop(_ImageTransformer):
         self.rng = _make_rng(rng)
         super().__init__(data_stream, **kwargs)
 
-    def transform_source_batch(self, batch, source_name):
+    def transform_source_batch(self, source, source_name):
+        batch = source
         if isinstance(batch, numpy.ndarray) and batch.ndim == 4:
             self.verify_axis_labels(BATCH_LABELS, self._labels(source_name),
                                     source_name)
@@ -238,6 +241,9 @@ class Random2DRotation(_ImageTransformer):
         self.rng = _make_rng(rng)
         super().__init__(data_stream, **kwargs)
 
+    def transform_source_batch(self, source, source_name):
+        return super().transform_source_batch(source, source_name)
+
     def _draw(self, count):
         return self.rng.uniform(-self.maximum_rotation, self.maximum_rotation,
                                 size=count)
@@ -248,7 +254,7 @@ class Random2DRotation(_ImageTransformer):
 
 
 class ImagesFromBytes(SourcewiseTransformer, ExpectsAxisLabels):
-    """Decode images stored as encoded bytes (PNG, PNM, and JPEG with Pillow).
+    """Decode images stored as encoded bytes (PNG, JPEG, ...) with Pillow.
 
     Parameters
     ----------
@@ -291,9 +297,17 @@ class ImagesFromBytes(SourcewiseTransformer, ExpectsAxisLabels):
         super().__init__(data_stream, data_stream.produces_examples, **kwargs)
 
     def transform_source_example(self, example, source_name):
-        if isinstance(example, numpy.ndarray):
+        if isinstance(example, numpy.ndarray) and example.dtype == numpy.uint8:
             example = example.tobytes()
-        return decode_image(bytes(example), self.color_mode)
+        if not isinstance(example, (bytes, bytearray, memoryview)):
+            raise TypeError('ImagesFromBytes expects the examples of source {!r} '
+                            'to be bytes (or uint8 arrays), got {}'.format(
+                                source_name, type(example).__name__))
+        try:
+            return decode_image(bytes(example), self.color_mode)
+        except ValueError as error:
+            raise ValueError('source {!r}: {}'.format(source_name, error)) \
+                from error
 
     def transform_source_batch(self, batch, source_name):
         return [self.transform_source_example(image, source_name)

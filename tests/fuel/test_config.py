@@ -99,3 +99,29 @@ def test_setting_without_default_is_an_error():
 def test_multiple_paths_parser_rejects_other_types():
     with pytest.raises(ConfigurationError, match='data_path must be'):
         multiple_paths_parser(3)
+
+
+def test_extra_downloader_converter_parses_module_names(monkeypatch):
+    from fuel import config
+    from fuel.config_parser import extra_downloader_converter
+    assert extra_downloader_converter('a.b  c.d') == ['a.b', 'c.d']
+    assert extra_downloader_converter(('a.b',)) == ['a.b']
+    monkeypatch.setenv('FUEL_EXTRA_DOWNLOADERS', 'my.downloaders other.one')
+    assert config.extra_downloaders == ['my.downloaders', 'other.one']
+
+
+def test_scripts_messages_and_directory_action(tmp_path):
+    import argparse
+    import pytest
+    from fuel.bin.fuel_convert import CheckDirectoryAction
+    from fuel.bin.fuel_download import url_prefix_message
+    from fuel.bin.fuel_info import message_body_template, message_prefix_template
+    assert message_prefix_template.format('x.hdf5') == 'Metadata for x.hdf5'
+    assert 'H5PYDataset     0.3' in message_body_template.format('cmd', '0.3', '0.2')
+    assert url_prefix_message.startswith('Some files for this dataset do not have '
+                                         'a download URL.')
+    parser = argparse.ArgumentParser()
+    parser.add_argument('-d', action=CheckDirectoryAction)
+    assert parser.parse_args(['-d', str(tmp_path)]).d == str(tmp_path)
+    with pytest.raises(ValueError, match='is not an existing directory'):
+        parser.parse_args(['-d', str(tmp_path / 'missing')])

@@ -174,3 +174,19 @@ def test_example_iteration_scheme_with_mapping():
                                 iteration_scheme=SequentialExampleScheme(3)),
                      add_one)
     assert [int(x) for x, in stream.get_epoch_iterator()] == [1, 2, 3]
+
+
+def test_text_file_reads_gzipped_files_and_pickles_mid_file(tmp_path, text_files):
+    import gzip
+    import pickle
+    zipped = tmp_path / 'one.txt.gz'
+    with gzip.open(zipped, 'wt') as file_:
+        file_.write(open(text_files[0]).read())
+    plain = [data for data, in DataStream(TextFile(text_files, DICTIONARY))
+             .get_epoch_iterator()]
+    iterator = DataStream(TextFile([str(zipped), text_files[1]], DICTIONARY)) \
+        .get_epoch_iterator()
+    first, = next(iterator)
+    copy = pickle.loads(pickle.dumps(iterator))
+    assert [first] + [data for data, in iterator] == plain
+    assert [data for data, in copy] == plain[1:]

@@ -194,3 +194,90 @@ def test_reopens_after_close(h5_path):
     stream.close()
     second = list(stream.get_epoch_iterator())
     assert_array_equal(first[1][0], second[1][0])
+
+
+def test_get_subsets(h5_path, tmp_path):
+    from fuel.utils import Subset
+    with h5py.File(h5_path, 'r') as h5file:
+        features, targets = H5PYDataset.get_subsets(
+            h5file, ('valid', 'train'), ('features', 'targets'))
+        assert features == Subset(slice(0, 16), 20)
+        assert features.list_or_slice == slice(0, 16, 1)
+        assert targets.get_list_representation() == list(range(16))
+        test, = H5PYDataset.get_subsets(h5file, ('test',), ('features',))
+        assert test == Subset(slice(16, 20), 20)
+        with pytest.raises(ValueError, match="source 'targets' is not available "
+                                             "for split 'test'"):
+            H5PYDataset.get_subsets(h5file, ('test',), ('targets',))
+    path = str(tmp_path / 'indices.hdf5')
+    with h5py.File(path, 'w') as h5file:
+        h5file['x'] = numpy.arange(10)
+        h5file['odd'] = numpy.array([9, 1, 5])
+        h5file.attrs['split'] = H5PYDataset.create_split_array(
+            {'odd': {'x': (0, 0, h5file['odd'])}, 'head': {'x': (0, 2)}})
+    with h5py.File(path, 'r') as h5file:
+        merged, = H5PYDataset.get_subsets(h5file, ('odd', 'head'), ('x',))
+        assert merged.list_or_slice == [0, 1, 5, 9]
+
+
+def write_pytables(path):
+    import tables
+    with tables.open_file(path, 'w') as h5file:
+        group = h5file.create_group('/', 'Data')
+        h5file.create_array(group, 'images', FEATURES)
+        h5file.create_array(group, 'labels', TARGETS)
+
+        class Row(tables.IsDescription):
+            value = tables.Float64Col()
+        table = h5file.create_table(group, 'table', Row)
+        for i in range(20):
+            table.row['value'] = i / 2
+            table.row.append()
+        table.flush()
+
+
+def test_pytables_dataset_reads_like_numpy(tmp_path):
+    from fuel.datasets import PytablesDataset
+    path = str(tmp_path / 'tables.h5')
+    write_pytables(path)
+    dataset = PytablesDataset(path, ('features', 'targets', 'values'), start=4,
+                              stop=14, sources_in_file=('images', 'labels',
+                                                        'table'))
+    assert dataset.num_examples == 10
+    assert dataset.sources == ('features', 'targets', 'values')
+    for request in ([3, 0, 9, 3], slice(2, 8), slice(None, None, 3), [0]):
+        features, targets, values = dataset.get_data(request=request)
+        indices = numpy.arange(4, 14)[request]
+        assert_array_equal(features, FEATURES[indices])
+        assert_array_equal(targets, TARGETS[indices])
+        assert_array_equal(values['value'], indices / 2)
+    stream = DataStream(dataset, iteration_scheme=ShuffledScheme(10, 4, rng=3))
+    epoch = stream.get_epoch_iterator()
+    next(epoch)
+    copy = pickle.loads(pickle.dumps(epoch))
+    assert '_h5file' not in copy.data_stream.dataset.__dict__
+    for batch, copied in zip(epoch, copy):
+        assert_array_equal(batch[0], copied[0])
+    with pytest.raises(IndexError, match='asks for example 10, but the dataset has '
+                                         '10 examples'):
+        dataset.get_data(request=[10])
+    with pytest.raises(ValueError, match='needs a request that is a slice or a '
+                                         'list of indices'):
+        dataset.get_data(request=None)
+    dataset.close_file()
+    copy.data_stream.dataset.close_file()
+
+
+def test_pytables_dataset_errors(tmp_path):
+    from fuel.datasets import PytablesDataset
+    path = str(tmp_path / 'tables.h5')
+    write_pytables(path)
+    with pytest.raises(ValueError, match=r'has no node /Data/<source> for each of '
+                                         r"the sources \('missing',\)"):
+        PytablesDataset(path, ('missing',))
+    with pytest.raises(ValueError, match=r'0 <= start <= stop <= 20 \(the rows of '
+                                         r'images .*got start=5, stop=30'):
+        PytablesDataset(path, ('images',), start=5, stop=30)
+    with pytest.raises(ValueError, match='sources_in_file must name one node per '
+                                         'source'):
+        PytablesDataset(path, ('a', 'b'), sources_in_file=('images',))

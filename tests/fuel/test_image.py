@@ -191,3 +191,98 @@ def test_images_from_bytes_rejects_unknown_formats():
     stream = ImagesFromBytes(DataStream(IterableDataset({'images': [b'GIF89a']})))
     with pytest.raises(ValueError, match='cannot decode this image'):
         next(stream.get_epoch_iterator())
+
+
+def example_and_batch_streams(images):
+    """The same images as a stream of examples and as a stream of batches of 2."""
+    examples = DataStream(IterableDataset({'images': list(images)},
+                                          axis_labels={'images': EXAMPLE_LABELS}))
+    return examples, image_batch_stream(images)
+
+
+@pytest.mark.parametrize('make', [
+    lambda stream: RandomFixedSizeCrop(stream, (3, 2), rng=4),
+    lambda stream: Random2DRotation(stream, maximum_rotation=1.0, rng=4),
+    lambda stream: MinimumImageDimensions(stream, (9, 8)),
+], ids=['crop', 'rotation', 'minimum'])
+def test_image_transformers_on_examples_and_batches(rng, make):
+    """Examples (axes without 'batch') and batches give the same images."""
+    images = rng.integers(0, 256, size=(4, 3, 6, 5)).astype('uint8')
+    example_stream, batch_stream = example_and_batch_streams(images)
+    by_example = make(example_stream)
+    by_batch = make(batch_stream)
+    assert by_example.produces_examples and not by_batch.produces_examples
+    assert by_example.axis_labels == {'images': EXAMPLE_LABELS}
+    assert by_batch.axis_labels == {'images': BATCH_LABELS}
+    examples = [image for image, in by_example.get_epoch_iterator()]
+    batches = [image for batch, in by_batch.get_epoch_iterator() for image in batch]
+    assert len(examples) == len(batches) == 4 and examples[0].ndim == 3
+    if isinstance(by_example, RandomFixedSizeCrop):
+        # Offsets are drawn in another order for a whole batch (as in Fuel):
+        # check that each crop is a window of its image.
+        for output in (examples, batches):
+            for image, crop in zip(images, output):
+                assert any(numpy.array_equal(image[:, top:top + 3, left:left + 2],
+                                             crop)
+                           for top in range(4) for left in range(4))
+        return
+    # One random draw per image, in order, whichever way the images come.
+    for example, from_batch in zip(examples, batches):
+        assert_array_equal(example, from_batch)
+
+
+def test_transform_source_batch_takes_the_original_parameter_names(rng):
+    images = rng.integers(0, 256, size=(2, 1, 5, 5)).astype('uint8')
+    stream = image_batch_stream(images)
+    crop = RandomFixedSizeCrop(stream, (2, 2), rng=1)
+    assert crop.transform_source_batch(source=images, source_name='images').shape \
+        == (2, 1, 2, 2)
+    rotation = Random2DRotation(stream, maximum_rotation=0)
+    assert_array_equal(rotation.transform_source_batch(source=images,
+                                                       source_name='images'),
+                       images)
+
+
+def test_images_from_bytes_decodes_jpeg_with_pillow(rng):
+    import io
+    from PIL import Image
+    pixels = rng.integers(0, 256, size=(9, 7, 3)).astype('uint8')
+    output = io.BytesIO()
+    Image.fromarray(pixels).save(output, format='JPEG')
+    data = output.getvalue()
+    reference = numpy.asarray(Image.open(io.BytesIO(data))).transpose(2, 0, 1)
+    stream = ImagesFromBytes(DataStream(IterableDataset(
+        {'images': [data, numpy.frombuffer(data, 'uint8')]})))
+    first, second = [image for image, in stream.get_epoch_iterator()]
+    assert_array_equal(first, reference)
+    assert_array_equal(second, reference)
+    bad = ImagesFromBytes(DataStream(IterableDataset({'images': ['not bytes']})))
+    with pytest.raises(TypeError, match="expects the examples of source 'images' "
+                                        'to be bytes'):
+        next(bad.get_epoch_iterator())
+
+
+def test_to_bytes_and_rgb_images_from_encoded_bytes(rng):
+    from fuel.transformers.defaults import ToBytes, rgb_images_from_encoded_bytes
+    pixels = [rng.integers(0, 256, size=shape).astype('uint8')
+              for shape in ((4, 3, 3), (2, 5, 3), (3, 3, 3))]
+    encoded = numpy.empty(3, dtype=object)
+    for i, image in enumerate(pixels):
+        encoded[i] = numpy.frombuffer(encode_png(image, 2), 'uint8')
+    dataset = IndexableDataset({'encoded': encoded, 'label': numpy.arange(3)},
+                               axis_labels={'encoded': ('batch',),
+                                            'label': ('batch',)})
+    batches = DataStream(dataset, iteration_scheme=SequentialScheme(3, 2))
+    to_bytes = ToBytes(batches, which_sources=('encoded',))
+    assert to_bytes.axis_labels['encoded'] == ('batch', 'bytes')
+    first, _ = next(to_bytes.get_epoch_iterator())
+    assert first == [encoded[0].tobytes(), encoded[1].tobytes()]
+    examples = ToBytes(DataStream(IterableDataset({'encoded': list(encoded)})))
+    assert examples.axis_labels == {'encoded': ('bytes',)}
+    assert next(examples.get_epoch_iterator())[0] == encoded[0].tobytes()
+    stream = batches
+    for transformer, args, kwargs in rgb_images_from_encoded_bytes(('encoded',)):
+        stream = transformer(stream, *args, **kwargs)
+    decoded = [image for batch, _ in stream.get_epoch_iterator() for image in batch]
+    for image, reference in zip(decoded, pixels):
+        assert_array_equal(image, reference.transpose(2, 0, 1))
