@@ -14,6 +14,7 @@ from blocks.graph import ComputationGraph, apply_dropout
 from blocks.initialization import Constant, IsotropicGaussian
 from blocks.monitoring.aggregation import MonitoredQuantity
 from blocks.roles import OUTPUT
+from examples.mnist import tutorial_mlp  # noqa: F401 (the tutorial's model)
 from fuel.datasets import IndexableDataset
 from fuel.schemes import SequentialScheme
 from fuel.streams import DataStream
@@ -55,25 +56,6 @@ def regression_algorithm(cost, learning_rate=0.1, **kwargs):
     return GradientDescent(cost=cost,
                            parameters=ComputationGraph(cost).parameters,
                            step_rule=Scale(learning_rate), **kwargs)
-
-
-def tutorial_mlp():
-    """The introduction tutorial's MNIST model, not initialized, without regularization.
-
-    Returns ``(input_to_hidden, hidden_to_output, y, y_hat, cost)``: the two
-    Linear bricks, the targets, the predicted distribution and the
-    cross-entropy cost.
-    """
-    x = tensor.matrix('features')
-    input_to_hidden = Linear(name='input_to_hidden', input_dim=784,
-                             output_dim=100)
-    h = Rectifier().apply(input_to_hidden.apply(x))
-    hidden_to_output = Linear(name='hidden_to_output', input_dim=100,
-                              output_dim=10)
-    y_hat = Softmax().apply(hidden_to_output.apply(h))
-    y = tensor.lmatrix('targets')
-    cost = CategoricalCrossEntropy().apply(y.flatten(), y_hat)
-    return input_to_hidden, hidden_to_output, y, y_hat, cost
 
 
 def dropout_mlp_cost(hidden_dim):

@@ -1,7 +1,14 @@
-"""The benchmark suite runs (``python -m benchmarks --quick``); no timing is checked."""
+"""The benchmark suite runs (``python -m benchmarks --quick``); no timing is checked.
+
+The tests that run benchmarks are marked ``benchmarks``: they take minutes,
+so they are a CI step of their own (``pytest -m benchmarks``), not part of
+``pytest``.
+"""
 import os
 import subprocess
 import sys
+
+import pytest
 
 from benchmarks import BENCHMARKS
 from benchmarks.common import Result, markdown_table, text_table
@@ -20,6 +27,7 @@ def run_benchmarks(*arguments, module=True):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.benchmarks
 def test_quick_suite_runs():
     completed = run_benchmarks('--quick')
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -33,6 +41,7 @@ def test_quick_suite_runs():
     assert 'FAILED' not in completed.stdout
 
 
+@pytest.mark.benchmarks
 def test_script_without_torch():
     completed = run_benchmarks('--quick', '--no-torch', '--only', 'checkpoint',
                                module=False)

@@ -1,9 +1,18 @@
-"""Extensions that stop training (early stopping)."""
+"""Extensions that stop training: on a trigger, or when progress stops."""
 import logging
 
-from blocks.extensions.base import FinishAfter
+from blocks.extensions.base import SimpleExtension
 
 logger = logging.getLogger(__name__)
+
+
+class FinishAfter(SimpleExtension):
+    """Finishes the training process when triggered."""
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def do(self, which_callback, *args):
+        self.main_loop.log.current_row['training_finish_requested'] = True
 
 
 class FinishIfNoImprovementAfter(FinishAfter):

@@ -1,7 +1,9 @@
 """The brick machinery: life cycle, lazy arguments, applications, pickling."""
 import pickle
+import threading
 import warnings
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 import pytensor
@@ -14,6 +16,7 @@ from blocks.bricks import (Brick, Identity, Initializable, Linear, Logistic,
 from blocks.bricks.base import (Application, ApplicationCall,
                                 BoundApplication, NoneAllocation,
                                 NoneInitialization)
+from blocks.config import config
 from blocks.graph import ComputationGraph
 from blocks.initialization import Constant, IsotropicGaussian
 from blocks.roles import (has_roles, AUXILIARY, BIAS, COST, INPUT, OUTPUT,
@@ -674,6 +677,38 @@ def test_call_stack_is_popped_after_an_error():
     assert Application.call_stack == []
 
 
+def test_call_stacks_are_private_to_each_thread():
+    both_inside = threading.Barrier(2, timeout=30)
+    seen = {}
+
+    class Peek(Brick):
+        @application
+        def apply(self, x):
+            seen[self.name] = [brick.name for brick in Application.call_stack]
+            return x
+
+    class Waiter(Brick):
+        @application
+        def apply(self, x):
+            both_inside.wait()  # the other thread is inside its call too
+            seen[self.name] = [brick.name for brick in Application.call_stack]
+            self.children[0].apply(x)
+            both_inside.wait()  # neither leaves before both have looked
+            return x
+
+    def apply_in_thread(name):
+        Waiter(name=name, children=[Peek(name=name + '_child')]).apply(
+            tensor.vector())
+        return list(Application.call_stack)
+
+    with ThreadPoolExecutor(2) as pool:
+        leftovers = list(pool.map(apply_in_thread, ['first', 'second']))
+    assert seen == {'first': ['first'], 'first_child': ['first', 'first_child'],
+                    'second': ['second'],
+                    'second_child': ['second', 'second_child']}
+    assert leftovers == [[], []] and Application.call_stack == []
+
+
 def test_print_shapes(capfd):
     brick = Tanh(name='shaped')
     brick.print_shapes = True
@@ -762,6 +797,28 @@ def test_pickle_wrapped_brick_graph():
         [[0.5, 0.5]], [[0.5, 0.5]]]
 
 
+def test_pickles_naming_blocks_bricks_base_still_load():
+    """Checkpoints written before the application machinery and lazy moved
+    out of blocks.bricks.base name their classes and functions there."""
+    from blocks.bricks import applications as application_module
+    from blocks.bricks import lazy_arguments as lazy_module
+    moved = {'Application': application_module, 'ApplicationCall':
+             application_module, 'BoundApplication': application_module,
+             '_class_application': application_module,
+             '_bound_application': application_module,
+             'LazyNone': lazy_module, 'NoneAllocation': lazy_module,
+             'NoneInitialization': lazy_module}
+    for name, module in moved.items():
+        loaded = pickle.loads('cblocks.bricks.base\n{}\n.'.format(
+            name).encode())
+        assert loaded is getattr(module, name)
+    # An application pickled by the old module still finds its class
+    stream = pickle.dumps(TwoOutputs.apply, protocol=0).replace(
+        b'blocks.bricks.applications', b'blocks.bricks.base')
+    assert b'blocks.bricks.base' in stream
+    assert pickle.loads(stream) is TwoOutputs.apply
+
+
 # Initializable
 
 def test_seed_makes_initialization_reproducible():
@@ -783,9 +840,20 @@ def test_seed_cannot_be_set_twice():
         linear.seed = 2
 
 
-def test_seed_is_drawn_when_not_given():
-    seed = Linear().seed
-    assert isinstance(int(seed), int) and 0 <= seed
+def test_seed_defaults_to_the_configured_default_seed(monkeypatch):
+    monkeypatch.setenv('BLOCKS_DEFAULT_SEED', '1234')
+    assert config.default_seed == 1234
+    assert Linear().seed == 1234
+    # Two bricks configured alike are initialized alike
+    weights = []
+    for _ in range(2):
+        linear = Linear(3, 4, weights_init=IsotropicGaussian(),
+                        biases_init=Constant(0))
+        linear.initialize()
+        weights.append(linear.W.get_value())
+    assert_allclose(weights[0], weights[1])
+    expected = numpy.random.RandomState(1234).normal(0, 1, size=(3, 4))
+    assert_allclose(weights[0], expected, rtol=1e-5)
 
 
 def test_has_biases_false_rejects_bias_arguments():

@@ -1,15 +1,24 @@
+"""The extension framework and the extensions of blocks.extensions."""
+import pickle
+import re
 
 import pytest
 
+import blocks.utils.profile
+from blocks.algorithms import GradientDescent
 from blocks.extensions import (CallbackName, CompositeExtension, FinishAfter,
-                               Predicate, ProgressBar, SimpleExtension,
-                               Timestamp, Timing, TrainingExtension)
+                               Predicate, Printing, ProgressBar,
+                               SimpleExtension, Timestamp, Timing,
+                               TrainingExtension)
 from blocks.extensions.predicates import OnLogRecord
 from blocks.extensions.stopping import FinishIfNoImprovementAfter
 from blocks.extensions.training import SharedVariableModifier, TrackTheBest
+from blocks.graph import ComputationGraph
 from blocks.log import TrainingLog
 from blocks.main_loop import MainLoop
 from blocks.utils import shared_floatx
+from fuel.schemes import IterationScheme
+from fuel.streams import DataStream
 from tests.helpers import (regression_algorithm, regression_model,
                            regression_stream)
 
@@ -26,10 +35,11 @@ class Recorder(SimpleExtension):
                           args))
 
 
-def run(extensions, num_examples=20, batch_size=5, epochs=2, **kwargs):
+def run(extensions, num_examples=20, batch_size=5, epochs=2, scheme=None,
+        **kwargs):
     cost, linear = regression_model()
     main_loop = MainLoop(regression_algorithm(cost),
-                         regression_stream(num_examples, batch_size),
+                         regression_stream(num_examples, batch_size, scheme),
                          extensions=[FinishAfter(after_n_epochs=epochs)] +
                          list(extensions), **kwargs)
     main_loop.run()
@@ -130,15 +140,60 @@ def test_finish_after_batches():
     assert main_loop.log[3]['training_finish_requested']
 
 
-def test_timing_records():
-    main_loop = run([Timing(every_n_batches=2)])
-    row = main_loop.log[2]
-    assert row['time_train_this_batch'] >= 0
-    assert row['time_read_data_this_batch'] >= 0
-    assert main_loop.log[0]['time_initialization'] > 0
-    assert (main_loop.log[8]['time_compile_total'] >=
-            main_loop.log[0]['time_compile_total'] > 0)
-    assert main_loop.log[8]['time_train_total'] >= row['time_train_total']
+class FakeClock:
+    """Stands for the time module of the profile: time moves when told."""
+    def __init__(self):
+        self.now = 0.
+
+    def perf_counter(self):
+        return self.now
+
+
+def test_timing_reports_the_time_of_each_section(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(blocks.utils.profile, 'time', clock)
+
+    class ClockedDescent(GradientDescent):
+        def initialize(self):
+            super().initialize()
+            clock.now += 1.5
+
+        def process_batch(self, batch):
+            super().process_batch(batch)
+            clock.now += 0.25
+
+    class ClockedStream(DataStream):
+        def get_data(self, request=None):
+            clock.now += 0.125
+            return super().get_data(request)
+
+    cost, _ = regression_model()
+    stream = regression_stream(20, 5)
+    stream = ClockedStream(stream.dataset,
+                           iteration_scheme=stream.iteration_scheme)
+    algorithm = ClockedDescent(cost=cost,
+                               parameters=ComputationGraph(cost).parameters)
+    main_loop = MainLoop(algorithm, stream, extensions=[
+        FinishAfter(after_n_epochs=2), Timing(every_n_batches=2),
+        Timing(prefix='epoch')])
+    main_loop.run()
+    log = main_loop.log
+    assert log[0]['time_initialization'] == 1.5
+    assert log[0]['epoch_time_initialization'] == 1.5
+    for iteration in (2, 4, 6, 8):
+        # Two batches since the last report, averaged
+        assert log[iteration]['time_train_this_batch'] == 0.25
+        assert log[iteration]['time_read_data_this_batch'] == 0.125
+        assert log[iteration]['time_train_total'] == 0.25 * iteration
+        assert log[iteration]['time_read_data_total'] == 0.125 * iteration
+    for iteration in (4, 8):
+        assert log[iteration]['epoch_time_train_this_epoch'] == 1.
+        assert log[iteration]['epoch_time_read_data_this_epoch'] == 0.5
+        assert log[iteration]['epoch_time_train_total'] == 0.25 * iteration
+    assert 'time_train_this_batch' not in log[3]
+    # Compilation is timed by the compile backend, on the real clock
+    assert (log[8]['time_compile_total'] >= log[0]['time_compile_total'] >
+            0)
 
 
 def test_timestamp():
@@ -151,14 +206,81 @@ def test_timestamp():
     assert main_loop.log[4]['timestamp'] == '2026-01-01 00:00:00'
 
 
-def test_progress_bar_runs_and_pickles(capsys):
-    import pickle
+def test_progress_bar_counts_the_batches_of_each_epoch(capsys):
     bar = ProgressBar()
     run([bar])
     assert bar.get_iter_per_epoch() == 4
     assert bar.bar is None
     restored = pickle.loads(pickle.dumps(bar))
     assert restored.bar is None
+    # The bar is written to standard error; each epoch ends at 4 of 4
+    finished = re.findall(r'Epoch (\d+), step (\d+) \(100%\)',
+                          capsys.readouterr().err)
+    assert finished == [('0', '4'), ('1', '4')]
+
+
+class UnsizedScheme(IterationScheme):
+    """Two batches of five examples, without saying how many."""
+    requests_examples = False
+
+    def get_request_iterator(self):
+        return iter([list(range(5)), list(range(5, 10))])
+
+
+def test_progress_bar_without_a_known_epoch_length(capsys):
+    bar = ProgressBar()
+    run([bar], num_examples=10, scheme=UnsizedScheme())
+    assert bar.get_iter_per_epoch() is None
+    err = capsys.readouterr().err
+    assert '%' not in err
+    assert re.findall(r'Epoch (\d+), step (\d+)', err)[-1] == ('1', '2')
+
+
+def printed_report(header, status, iteration, records):
+    """The text :class:`Printing` prints, in the format of the seeds."""
+    lines = ['', 79 * '-', header, 79 * '-']
+    if status is not None:
+        lines.append('Training status:')
+        lines += ['\t {}: {}'.format(key, value)
+                  for key, value in sorted(status.items())]
+        lines.append('Log records from the iteration {}:'.format(iteration))
+        lines += ['\t {}: {}'.format(key, value)
+                  for key, value in sorted(records.items())
+                  if not key.startswith('_')]
+    return '\n'.join(lines + ['', ''])
+
+
+def test_printing_reports_the_status_and_the_log(capsys):
+    main_loop = run([WriteValues([0.5, 0.25]), Printing()])
+    log = main_loop.log
+    assert log[4]['valid'] == 0.5 and log[8]['_private'] == 'hidden'
+    assert log[8]['training_finished']
+    # The main loop marks the row finished after the last epoch's report
+    before_finish = {key: value for key, value in log[8].items()
+                     if key != 'training_finished'}
+    expected = ''.join([
+        printed_report('BEFORE FIRST EPOCH',
+                       {'epochs_done': 0, 'iterations_done': 0}, 0, log[0]),
+        printed_report('AFTER ANOTHER EPOCH',
+                       {'epochs_done': 1, 'iterations_done': 4}, 4, log[4]),
+        printed_report('AFTER ANOTHER EPOCH',
+                       {'epochs_done': 2, 'iterations_done': 8}, 8,
+                       before_finish),
+        printed_report('TRAINING HAS BEEN FINISHED:',
+                       {'epochs_done': 2, 'iterations_done': 8}, 8, log[8])])
+    assert capsys.readouterr().out == expected
+    # The last report holds every record of the last row
+    assert 'training_finished: True' in expected
+    assert 'valid: 0.25' in expected and '_private' not in expected
+
+
+def test_printing_on_interrupt_prints_no_status(capsys):
+    printing = Printing()
+    printing.main_loop = run([])
+    capsys.readouterr()
+    printing.dispatch(CallbackName('on_interrupt'))
+    assert capsys.readouterr().out == printed_report(
+        'TRAINING HAS BEEN INTERRUPTED', None, None, None)
 
 
 class Halving:
@@ -190,6 +312,7 @@ class WriteValues(SimpleExtension):
     def do(self, which_callback, *args):
         epoch = self.main_loop.status['epochs_done']
         self.main_loop.log.current_row['valid'] = self.values[epoch - 1]
+        self.main_loop.log.current_row['_private'] = 'hidden'
 
 
 def test_track_the_best_and_early_stopping():
@@ -219,3 +342,18 @@ def test_on_log_record_predicate():
 def test_main_loop_required():
     with pytest.raises(ValueError, match="main loop must be assigned"):
         TrainingExtension().main_loop
+
+
+@pytest.mark.parametrize('module, names', [
+    ('blocks.extensions.base', ['FinishAfter', 'Printing', 'ProgressBar',
+                                'SimpleExtension', 'Timestamp', 'Timing',
+                                'TrainingExtension']),
+    ('blocks.extensions', ['FinishAfter', 'Printing', 'ProgressBar',
+                           'Timestamp', 'Timing'])])
+def test_pickles_naming_the_old_modules_still_load(module, names):
+    """Checkpoints name a class by the module it was defined in."""
+    for name in names:
+        stream = 'c{}\n{}\n.'.format(module, name).encode()
+        loaded = pickle.loads(stream)
+        assert loaded.__name__ == name
+        assert loaded is getattr(blocks.extensions, name)

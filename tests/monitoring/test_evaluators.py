@@ -14,6 +14,9 @@ from blocks.monitoring.aggregation import (
 from blocks.monitoring.evaluators import (
     AggregationBuffer, DatasetEvaluator, MonitoredQuantityBuffer)
 from blocks.utils import compile_function, shared_floatx
+from fuel.datasets import IndexableDataset
+from fuel.schemes import SequentialScheme
+from fuel.streams import DataStream
 from tests.helpers import Accuracy
 
 floatX = pytensor.config.floatX
@@ -115,17 +118,13 @@ def test_evaluate_matches_numpy(data, model):
 
 
 def test_evaluate_fuel_stream(model):
-    fuel_datasets = pytest.importorskip('fuel.datasets')
-    fuel_streams = pytest.importorskip('fuel.streams')
-    fuel_schemes = pytest.importorskip('fuel.schemes')
     x, y, W, scores, predicted, errors = model
     rng = numpy.random.default_rng(0)
     features = rng.normal(size=(7, 2)).astype(floatX)
     targets = rng.integers(0, 2, size=7)
-    dataset = fuel_datasets.IndexableDataset(
+    dataset = IndexableDataset(
         OrderedDict([('features', features), ('targets', targets)]))
-    stream = fuel_streams.DataStream(
-        dataset, iteration_scheme=fuel_schemes.SequentialScheme(7, 3))
+    stream = DataStream(dataset, iteration_scheme=SequentialScheme(7, 3))
     error_rate = mean(named(errors.sum(), 'error_rate'), y.shape[0])
     values = DatasetEvaluator([error_rate]).evaluate(stream)
     wrong = (features @ W.get_value()).argmax(axis=1) != targets

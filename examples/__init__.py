@@ -1,0 +1,1 @@
+"""Runnable examples; each module has a main(...) that returns its main loop."""
