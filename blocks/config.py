@@ -14,7 +14,10 @@ variable. A configuration file is of the form:
    compile_mode: FAST_COMPILE
 
 If a setting is not configured and does not provide a default, a
-:class:`ConfigurationError` is raised when it is accessed.
+:class:`ConfigurationError` is raised when it is accessed. So is a value
+that is not what the option expects; the error names the option, where the
+value came from (the file or the environment variable), the value, and
+what is expected. :meth:`Configuration.check` reads every option at once.
 
 Configuration values can be accessed as attributes of
 :const:`blocks.config.config`.
@@ -30,14 +33,15 @@ The following configurations are supported:
    The seed used when initializing random number generators (RNGs) such as
    NumPy :class:`~numpy.random.RandomState` objects as well as PyTensor's
    :class:`~pytensor.tensor.random.utils.RandomStream` objects. Must be an
-   integer. By default this is set to 1.
+   integer in [0, 2**32 - 1] (booleans and fractions are refused). By
+   default this is set to 1.
 
 .. option:: recursion_limit, BLOCKS_RECURSION_LIMIT
 
    The recursion max depth limit used in
    :class:`~blocks.main_loop.MainLoop` as well as in other situations when
-   deep recursion is required (pickling big computation graphs).
-   Defaults to 10000.
+   deep recursion is required (pickling big computation graphs). A
+   positive integer; defaults to 10000.
 
 .. option:: profile, BLOCKS_PROFILE
 
@@ -52,18 +56,13 @@ The following configurations are supported:
 
 .. option:: sqlite_database, BLOCKS_SQLITEDB
 
-   The SQLite database file to use.
+   The SQLite database file to use (``~`` is expanded); its directory must
+   exist.
 
 .. option:: max_blob_size, BLOCKS_MAX_BLOB_SIZE
 
    The maximum size of an object to store in an SQLite database in bytes.
    Objects beyond this size will trigger a warning. Defaults to 4 kilobyte.
-
-.. option:: temp_dir, BLOCKS_TEMPDIR
-
-   The directory in which Blocks will create temporary files. If
-   unspecified, the platform-dependent default chosen by the Python
-   ``tempfile`` module is used.
 
 .. option:: compile_mode, BLOCKS_COMPILE_MODE
 
@@ -89,27 +88,97 @@ class ConfigurationError(Exception):
     """Error raised when a configuration value is requested but not set."""
 
 
-def bool_(value):
+def bool_(val):
     """Parse a boolean from a YAML value or an environment variable string.
 
     >>> bool_('yes'), bool_('0'), bool_(True)
     (True, False, True)
 
     """
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
+    if isinstance(val, bool):
+        return val
+    text = str(val).strip().lower()
     if text in ('1', 'true', 'yes', 'on'):
         return True
     if text in ('0', 'false', 'no', 'off', ''):
         return False
     raise ValueError("expected a boolean (true/false, yes/no, 1/0), "
-                     "got {!r}".format(value))
+                     "got {!r}".format(val))
 
 
-def optional_str(value):
-    """Parse a string that may be left unset (``None``)."""
-    return None if value is None else str(value)
+def str_or_none(val):
+    """Parse a string that may be left unset (``None``).
+
+    >>> str_or_none(None), str_or_none(3)
+    (None, '3')
+
+    """
+    return None if val is None else str(val)
+
+
+#: The name this port first gave :func:`str_or_none`.
+optional_str = str_or_none
+
+
+def _integer(value, expected):
+    """An integer from a YAML value or an environment variable string.
+
+    Booleans and fractional numbers are refused rather than truncated
+    (YAML reads ``true`` as a boolean, which Python would take for 1).
+
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError("expected {}, got {!r}".format(expected, value))
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise ValueError("expected {}, got {!r}".format(
+                expected, value)) from None
+    return value
+
+
+def seed(value):
+    """Parse a seed for NumPy's ``RandomState``: an integer in [0, 2**32).
+
+    >>> seed('17'), seed(0)
+    (17, 0)
+    >>> seed(1.7)
+    Traceback (most recent call last):
+      ...
+    ValueError: expected an integer in [0, 4294967295], got 1.7
+
+    """
+    expected = 'an integer in [0, {}]'.format(2 ** 32 - 1)
+    number = _integer(value, expected)
+    if not 0 <= number < 2 ** 32:
+        raise ValueError("expected {}, got {!r}".format(expected, value))
+    return number
+
+
+def positive_int(value):
+    """Parse an integer greater than 0.
+
+    >>> positive_int('10000')
+    10000
+    >>> positive_int(-5)
+    Traceback (most recent call last):
+      ...
+    ValueError: expected an integer greater than 0, got -5
+
+    """
+    number = _integer(value, 'an integer greater than 0')
+    if number <= 0:
+        raise ValueError("expected an integer greater than 0, got "
+                         "{!r}".format(value))
+    return number
+
+
+def path(value):
+    """Parse a file name, expanding ``~`` (YAML and the shell do not)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError("expected a file name, got {!r}".format(value))
+    return os.path.expanduser(os.fspath(value))
 
 
 class Configuration:
@@ -149,14 +218,22 @@ class Configuration:
             yaml_path = os.path.expanduser('~/.blocksrc')
         if not os.path.isfile(yaml_path):
             self.yaml_settings, self.yaml_path = {}, None
+            self._warn_ignored()
             return
-        with open(yaml_path) as yaml_file:
+        with open(yaml_path, encoding='utf-8') as yaml_file:
             try:
                 settings = yaml.safe_load(yaml_file)
             except yaml.YAMLError as error:
                 raise ConfigurationError(
                     "the configuration file {} is not valid YAML: {}".format(
                         yaml_path, error)) from error
+            except UnicodeDecodeError as error:
+                raise ConfigurationError(
+                    "the configuration file {} is not a UTF-8 text file "
+                    "(byte {} cannot be decoded: {}); it should hold YAML "
+                    "settings such as 'default_seed: 1'; fix it or point "
+                    "BLOCKS_CONFIG at another file".format(
+                        yaml_path, error.start, error.reason)) from None
         if settings is None:
             settings = {}
         if not isinstance(settings, dict):
@@ -169,6 +246,20 @@ class Configuration:
             logger.warning("unknown options in %s: %s", yaml_path,
                            ", ".join(unknown))
         self.yaml_settings, self.yaml_path = settings, yaml_path
+        self._warn_ignored()
+
+    def _warn_ignored(self):
+        """Say so when an option that nothing reads is set."""
+        for key, option in sorted(self.config.items()):
+            if not option.get('ignored'):
+                continue
+            if option['env_var'] in os.environ:
+                logger.warning("the environment variable %s (option %s) is "
+                               "ignored: %s", option['env_var'], key,
+                               option['ignored'])
+            elif key in self.yaml_settings:
+                logger.warning("the option %s in %s is ignored: %s", key,
+                               self.yaml_path, option['ignored'])
 
     def add_config(self, key, type_, default=NOT_SET, env_var=None):
         """Add a configuration setting.
@@ -196,6 +287,18 @@ class Configuration:
         """
         self.config[key] = {'type': type_, 'default': default,
                             'env_var': env_var}
+
+    def source(self, key):
+        """Where the value of an option comes from, for messages.
+
+        >>> configuration = Configuration()
+        >>> configuration.add_config('answer', type_=int, default=42,
+        ...                          env_var='ANSWER')
+        >>> configuration.source('answer')
+        'the default'
+
+        """
+        return self._lookup(key)[1]
 
     def _lookup(self, key):
         """Return ``(raw value, where it came from)`` for an option."""
@@ -227,6 +330,24 @@ class Configuration:
                 "invalid value {!r} for the configuration option {} "
                 "(from {}): {}".format(value, key, source, error)) from None
 
+    def check(self):
+        """Read every option once, so that a bad value fails now.
+
+        Raises
+        ------
+        ConfigurationError
+            For the first option whose value is invalid, naming it, where
+            its value came from, the value and what is expected.
+
+        """
+        for key in self.config:
+            try:
+                getattr(self, key)
+            except ConfigurationError as error:
+                if str(error).startswith("configuration value not set"):
+                    continue
+                raise
+
     def __setattr__(self, key, value):
         if key not in ('config', 'yaml_settings', 'yaml_path') and \
                 key in self.__dict__.get('config', {}):
@@ -242,21 +363,28 @@ class Configuration:
 config = Configuration()
 
 # Options
-config.add_config('default_seed', type_=int, default=1,
+config.add_config('default_seed', type_=seed, default=1,
                   env_var='BLOCKS_DEFAULT_SEED')
-config.add_config('recursion_limit', type_=int, default=10000,
+config.add_config('recursion_limit', type_=positive_int, default=10000,
                   env_var='BLOCKS_RECURSION_LIMIT')
 config.add_config('profile', type_=bool_, default=False,
                   env_var='BLOCKS_PROFILE')
 config.add_config('log_backend', type_=str, default='python',
                   env_var='BLOCKS_LOG_BACKEND')
-config.add_config('sqlite_database', type_=str,
+config.add_config('sqlite_database', type_=path,
                   default=os.path.expanduser('~/blocks_log.sqlite'),
                   env_var='BLOCKS_SQLITEDB')
-config.add_config('max_blob_size', type_=int, default=4096,
+config.add_config('max_blob_size', type_=positive_int, default=4096,
                   env_var='BLOCKS_MAX_BLOB_SIZE')
+# Accepted so that an old .blocksrc still loads, but read by nothing: a
+# checkpoint's temporary file must be next to it for the rename to be
+# atomic, and the compile cache is PyTensor's (its compiledir flag).
 config.add_config('temp_dir', type_=optional_str, default=None,
                   env_var='BLOCKS_TEMPDIR')
+config.config['temp_dir']['ignored'] = (
+    "Blocks writes a checkpoint's temporary file next to the checkpoint "
+    "(so that replacing it is atomic) and compiles in PyTensor's "
+    "compiledir; remove the option")
 config.add_config('compile_mode', type_=optional_str, default=None,
                   env_var='BLOCKS_COMPILE_MODE')
 config.load_yaml()

@@ -15,6 +15,7 @@ from blocks.log import BACKENDS
 from blocks.utils import change_recursion_limit, reraise_as, unpack
 from blocks.compile.jax_support import shared_value
 from blocks.utils.profile import Profile, Timer
+from blocks.utils.logging_setup import configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,11 @@ class MainLoop:
     message naming every offending parameter, when parameters are still NaN
     (never initialized), when two parameters share a hierarchical name, or
     when the data stream's sources do not match the training function's
-    inputs (extra sources per the algorithm's ``on_unused_sources``).
+    inputs (extra sources per the algorithm's ``on_unused_sources``), or
+    when the first batch does not fit the training graph (its number of
+    dimensions, dtype or widths). These checks run on the first batch
+    before the training function is compiled; the batch is then trained
+    on as usual.
 
     A first SIGINT (CTRL + C) finishes the current epoch, a second one the
     current batch; SIGTERM finishes the current batch. The ``on_interrupt``
@@ -134,6 +139,10 @@ class MainLoop:
         self.profile = Profile()
 
         self._model = model
+        # The first batch, read before training to check it against the
+        # graph, and whether its epoch iterator is already open.
+        self._first_batch = None
+        self._epoch_iterator_opened = False
 
         for key, value in STATUS_DEFAULTS:
             self.status.setdefault(key, value)
@@ -166,14 +175,18 @@ class MainLoop:
         a `training_finish_requested` record in the log.
 
         """
-        # This should do nothing if the user has already configured
-        # logging, and will it least enable error messages otherwise.
-        logging.basicConfig()
+        # Shows Blocks' warnings and compile lines (not PyTensor's INFO
+        # messages); does nothing if the user has configured logging.
+        configure_logging()
 
         # If this is resumption from a checkpoint, it is crucial to
         # reset `profile.current`. Otherwise, it simply does not hurt.
         self.profile.current = []
 
+        # A bad configuration value fails now, not when first read, which
+        # may be deep into training (max_blob_size at the first large log
+        # record).
+        config.check()
         with change_recursion_limit(config.recursion_limit):
             self._install_signal_handlers()
             try:
@@ -183,9 +196,10 @@ class MainLoop:
                 if not self.status['_training_started']:
                     self._check_parameters()
                     self._run_extensions('before_training')
+                    first_batch = self._read_first_batch()
+                    self._check_sources(first_batch)
                     with Timer('initialization', self.profile):
                         self.algorithm.initialize()
-                    self._check_sources()
                     self.status['_training_started'] = True
                 elif not getattr(self.algorithm, 'initialized', True):
                     # Resumed from a checkpoint: compiled functions are not
@@ -272,26 +286,72 @@ class MainLoop:
         if problems:
             raise ValueError('; '.join(problems))
 
-    def _check_sources(self):
-        """Check the stream's sources against the training function's inputs.
+    def _read_first_batch(self):
+        """Open the first epoch and read its first batch, to check it.
 
-        The algorithm's own per-batch check runs once, on the stream's
-        sources, before the first batch is read.
+        The batch is not lost: the first iteration trains on it (it is
+        kept in ``_first_batch``, which pickles with the main loop, so a
+        checkpoint written in between resumes exactly). Returns ``None``
+        when the stream has no batch to give.
 
         """
+        try:
+            self.epoch_iterator = self.data_stream.get_epoch_iterator(
+                as_dict=True)
+        except StopIteration:
+            return None
+        self._epoch_iterator_opened = True
+        try:
+            # Timed where the first iteration would have read it.
+            with Timer('training', self.profile), \
+                    Timer('epoch', self.profile), \
+                    Timer('read_data', self.profile):
+                batch = next(self.epoch_iterator)
+        except StopIteration:
+            return None
+        self._first_batch = batch
+        return batch
+
+    def _check_sources(self, batch):
+        """Check the first batch against the training function's inputs.
+
+        Runs before the training function is compiled: the algorithm's
+        ``_validate_batch`` checks the source names (as every batch's
+        are) and, for algorithms that compile a graph, that the data's
+        dimensions, dtypes and widths fit it. Without a batch, the stream's
+        declared sources are checked once the algorithm knows its inputs.
+
+        """
+        if batch is not None:
+            validate = getattr(self.algorithm, '_validate_batch', None)
+            if validate is not None:
+                validate(batch)
+            return
         sources = getattr(self.data_stream, 'sources', None)
         if sources is None or getattr(self.algorithm, 'inputs', None) is None:
             return
         self.algorithm._validate_source_names(OrderedDict.fromkeys(sources))
 
+    def _next_batch(self):
+        """The next batch of the epoch: the one read ahead, if any, first."""
+        batch = getattr(self, '_first_batch', None)
+        if batch is not None:
+            self._first_batch = None
+            return batch
+        return next(self.epoch_iterator)
+
     def _run_epoch(self):
         if not self.status.get('_epoch_started', False):
-            try:
-                self.log.status['_received_first_batch'] = False
-                self.epoch_iterator = (self.data_stream.
-                                       get_epoch_iterator(as_dict=True))
-            except StopIteration:
-                return False
+            self.log.status['_received_first_batch'] = False
+            if getattr(self, '_epoch_iterator_opened', False):
+                # The first epoch was opened to check its first batch.
+                self._epoch_iterator_opened = False
+            else:
+                try:
+                    self.epoch_iterator = (self.data_stream.
+                                           get_epoch_iterator(as_dict=True))
+                except StopIteration:
+                    return False
             self.status['_epoch_started'] = True
             self._run_extensions('before_epoch')
         with Timer('epoch', self.profile):
@@ -308,7 +368,7 @@ class MainLoop:
     def _run_iteration(self):
         try:
             with Timer('read_data', self.profile):
-                batch = next(self.epoch_iterator)
+                batch = self._next_batch()
         except StopIteration:
             if not self.log.status['_received_first_batch']:
                 reraise_as(ValueError("epoch iterator yielded zero batches"))

@@ -9,6 +9,7 @@ from pytensor import tensor
 
 from blocks.algorithms.step_rules import _as_type_of, Scale, StepRule
 from blocks.graph import ComputationGraph
+from blocks.graph.batch_check import check_batch
 from blocks.theano_expressions import l2_norm
 from blocks.utils import compile_function
 
@@ -29,6 +30,9 @@ UNUSED_SOURCES = (
     "`sources` to the dataset's constructor, use Fuel's FilterSources "
     "transformer, or pass on_unused_sources='warn' or "
     "on_unused_sources='ignore' to the training algorithm")
+
+#: Appended to the messages of the checks of the first batch.
+CHECKED_WHERE = " (checked on the first training batch, before compiling)"
 
 DETERMINISM_ERROR = (
     "cannot infer the parameters in a fixed order from the gradients: they "
@@ -134,6 +138,18 @@ class TrainingAlgorithm(metaclass=ABCMeta):
                 self._unused_sources_warned = True
         self._validated_sources = sources
 
+    def _validate_batch(self, batch):
+        """Check the first batch before :meth:`initialize` compiles anything.
+
+        The main loop calls this with the first batch of training data
+        (which it then trains on as usual). Here, the source names are
+        checked when the subclass has ``inputs``;
+        :class:`UpdatesAlgorithm` also checks the data against its graph.
+
+        """
+        if getattr(self, 'inputs', None) is not None:
+            self._validate_source_names(batch)
+
 
 class UpdatesAlgorithm(TrainingAlgorithm):
     """Base class for algorithms that apply updates to shared variables.
@@ -216,17 +232,53 @@ class UpdatesAlgorithm(TrainingAlgorithm):
         self._updates.extend(_as_update_list(updates, 'updates'))
         self._function = None
 
-    def initialize(self):
-        """Find the inputs of the updates and compile the update function."""
-        logger.info("Initializing the training algorithm")
-        update_values = [new_value for _, new_value in self.updates]
+    def _find_inputs(self):
+        """Set :attr:`inputs` from the graph of the updates (no compile)."""
         logger.debug("Inferring graph inputs...")
+        update_values = [new_value for _, new_value in self.updates]
         self.inputs = ComputationGraph(update_values).inputs
         self._input_names = [variable.name for variable in self.inputs]
         self._validated_sources = None
+
+    def _validate_batch(self, batch):
+        """Check a batch against the graph of the updates, before compiling.
+
+        The source names are checked as for every batch; then the data's
+        number of dimensions, dtype and widths are checked against the
+        graph (:func:`~blocks.graph.batch_check.check_batch`), so that a
+        batch that does not fit fails with a message naming the source and
+        the brick, before the compile rather than inside the compiled
+        function.
+
+        """
+        self._find_inputs()
+        self._validate_source_names(batch)
+        check_batch(self.inputs, batch,
+                    [new_value for _, new_value in self.updates],
+                    allow_downcast=self.theano_func_kwargs.get(
+                        'allow_input_downcast'),
+                    where=CHECKED_WHERE)
+
+    def initialize(self, batch=None):
+        """Find the inputs of the updates and compile the update function.
+
+        Parameters
+        ----------
+        batch : dict, optional
+            The first batch of training data. When given, it is checked
+            against the graph before the compile (the source names, and
+            the data's dimensions, dtypes and widths); it is not processed.
+
+        """
+        logger.info("Initializing the training algorithm")
+        if batch is not None:
+            self._validate_batch(batch)
+        else:
+            self._find_inputs()
         logger.debug("Compiling training function...")
         self._function = compile_function(
-            self.inputs, [], updates=self.updates, **self.theano_func_kwargs)
+            self.inputs, [], updates=self.updates,
+            description='the training function', **self.theano_func_kwargs)
         logger.info("The training algorithm is initialized")
 
     @property
@@ -237,6 +289,9 @@ class UpdatesAlgorithm(TrainingAlgorithm):
     def process_batch(self, batch):
         """Apply the updates to one batch (a dict: source name -> data)."""
         if self._function is None:
+            # Check the batch before the compile; a subclass's initialize
+            # may not take one.
+            self._validate_batch(batch)
             self.initialize()
         try:
             sources = tuple(batch.keys())

@@ -21,6 +21,7 @@ from collections import OrderedDict
 import numpy
 import pytensor
 from pytensor import tensor
+from pytensor.graph.basic import Variable
 
 from blocks.roles import add_role, ALGORITHM_BUFFER, ALGORITHM_HYPERPARAMETER
 from blocks.theano_expressions import l2_norm
@@ -29,24 +30,117 @@ from blocks.utils import is_shared_variable, pack, shared_floatx
 __all__ = ['StepRule', 'CompositeRule', 'Scale', 'BasicMomentum', 'Momentum',
            'AdaDelta', 'BasicRMSProp', 'RMSProp', 'StepClipping',
            'VariableClipping', 'AdaGrad', 'Adam', 'RemoveNotFinite',
-           'Restrict', 'hyperparameter', 'algorithm_buffer']
+           'Restrict', 'hyperparameter', 'check_hyperparameter',
+           'algorithm_buffer']
 
 
-def hyperparameter(value, name):
+NOT_A_NUMBER = (
+    "{rule}: {name} must be a number, got {value!r}; give a float, or a "
+    "shared scalar to change it during training")
+
+NOT_FINITE = ("{rule}: {name} must be a finite number, got {value!r}; a "
+              "step rule with a NaN or infinite hyperparameter trains the "
+              "parameters into NaN")
+
+NOT_FINITE_SHARED = (
+    "{rule}: {name} is the shared variable {variable} holding {value!r}; it "
+    "must hold a finite number, or the parameters are trained into NaN")
+
+
+def _current_value(value):
+    """The number a hyperparameter holds (the value of a shared variable)."""
+    if is_shared_variable(value):
+        number = numpy.asarray(value.get_value(borrow=True))
+        return number.item() if number.size == 1 else number
+    return value
+
+
+def check_hyperparameter(value, name, rule):
+    """Refuse a missing, non-numeric or non-finite hyperparameter.
+
+    Parameters
+    ----------
+    value : float or :class:`~pytensor.compile.SharedVariable`
+        The hyperparameter as given: a number, or a shared scalar (whose
+        current value is checked, so that it can still change later).
+    name : str
+        The argument's name (``'learning_rate'``).
+    rule : str
+        The name of the step rule it was given to (``'Scale'``).
+
+    Returns
+    -------
+    The value, unchanged.
+
+    Raises
+    ------
+    TypeError
+        When `value` is not a number (``None``, a string, a boolean, an
+        array with more than one element).
+    ValueError
+        When `value` (or the shared variable's value) is NaN or infinite.
+
+    Examples
+    --------
+    >>> check_hyperparameter(0.1, 'learning_rate', 'Scale')
+    0.1
+    >>> check_hyperparameter(float('nan'), 'learning_rate', 'Scale')
+    Traceback (most recent call last):
+      ...
+    ValueError: Scale: learning_rate must be a finite number, got nan; ...
+
+    """
+    if isinstance(value, Variable) and not is_shared_variable(value):
+        # A symbolic expression has no value to check before training.
+        if value.ndim != 0:
+            raise TypeError(NOT_A_NUMBER.format(rule=rule, name=name,
+                                                value=value))
+        return value
+    number = _current_value(value)
+    if (number is None or isinstance(number, (str, bytes, bool,
+                                              numpy.bool_))):
+        raise TypeError(NOT_A_NUMBER.format(rule=rule, name=name,
+                                            value=value))
+    try:
+        array = numpy.asarray(number)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.size != 1 or array.dtype.kind not in 'iuf':
+        raise TypeError(NOT_A_NUMBER.format(rule=rule, name=name,
+                                            value=value))
+    if not numpy.isfinite(array).all():
+        if is_shared_variable(value):
+            raise ValueError(NOT_FINITE_SHARED.format(
+                rule=rule, name=name, variable=value, value=array.item()))
+        raise ValueError(NOT_FINITE.format(rule=rule, name=name,
+                                           value=array.item()))
+    return value
+
+
+def hyperparameter(value, name, rule='the step rule'):
     """Return a floatX shared scalar holding a step rule's hyperparameter.
 
     Parameters
     ----------
-    value : float
-        The initial value.
+    value : float or :class:`~pytensor.compile.SharedVariable`
+        The initial value. A shared scalar is used as it is (so that the
+        caller can change it during training); its current value must be
+        finite.
     name : str
         The name of the hyperparameter (``'learning_rate'``).
+    rule : str, optional
+        The name of the step rule, for error messages.
 
     Returns
     -------
     :class:`~pytensor.compile.SharedVariable`
         A shared variable of dtype ``floatX`` named `name`, with the
         :const:`~blocks.roles.ALGORITHM_HYPERPARAMETER` role.
+
+    Raises
+    ------
+    TypeError, ValueError
+        See :func:`check_hyperparameter`.
 
     Examples
     --------
@@ -57,10 +151,13 @@ def hyperparameter(value, name):
     ALGORITHM_HYPERPARAMETER
 
     """
-    try:
-        variable = shared_floatx(value, name)
-    except (TypeError, ValueError):
-        raise TypeError("{} must be a number, got {!r}".format(name, value))
+    check_hyperparameter(value, name, rule)
+    if isinstance(value, Variable):
+        variable = value
+        if variable.name is None:
+            variable.name = name
+    else:
+        variable = shared_floatx(numpy.asarray(value).reshape(()), name)
     add_role(variable, ALGORITHM_HYPERPARAMETER)
     return variable
 
@@ -255,7 +352,7 @@ class Scale(StepRule):
 
     """
     def __init__(self, learning_rate=1.0):
-        self.learning_rate = hyperparameter(learning_rate, 'learning_rate')
+        self.learning_rate = hyperparameter(learning_rate, 'learning_rate', 'Scale')
 
     def compute_step(self, parameter, previous_step):
         return self.learning_rate * previous_step, []
@@ -292,7 +389,7 @@ class BasicMomentum(StepRule):
 
     """
     def __init__(self, momentum=0.):
-        self.momentum = hyperparameter(momentum, 'momentum')
+        self.momentum = hyperparameter(momentum, 'momentum', 'BasicMomentum')
 
     def compute_step(self, parameter, previous_step):
         velocity = algorithm_buffer(parameter, 'velocity')
@@ -333,6 +430,8 @@ class Momentum(CompositeRule):
 
     """
     def __init__(self, learning_rate=1.0, momentum=0.):
+        check_hyperparameter(learning_rate, 'learning_rate', 'Momentum')
+        check_hyperparameter(momentum, 'momentum', 'Momentum')
         scale = Scale(learning_rate=learning_rate)
         basic_momentum = BasicMomentum(momentum=momentum)
         self.learning_rate = scale.learning_rate
@@ -340,10 +439,26 @@ class Momentum(CompositeRule):
         super().__init__([scale, basic_momentum])
 
 
-def _check_decay_rate(decay_rate):
-    if not 0.0 <= decay_rate <= 1.0:
-        raise ValueError("decay_rate must be in [0, 1], got {!r}".format(
-            decay_rate))
+def _check_decay_rate(decay_rate, rule):
+    check_hyperparameter(decay_rate, 'decay_rate', rule)
+    value = _current_value(decay_rate)
+    if isinstance(decay_rate, Variable) and not is_shared_variable(
+            decay_rate):
+        return
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("{}: decay_rate must be in [0, 1], got {!r}".format(
+            rule, value))
+
+
+def _check_max_scaling(max_scaling, rule):
+    check_hyperparameter(max_scaling, 'max_scaling', rule)
+    if isinstance(max_scaling, Variable) and not is_shared_variable(
+            max_scaling):
+        return
+    value = _current_value(max_scaling)
+    if not value > 0:
+        raise ValueError("{}: max_scaling must be greater than 0, got "
+                         "{!r}".format(rule, value))
 
 
 class AdaDelta(StepRule):
@@ -384,13 +499,13 @@ class AdaDelta(StepRule):
     >>> AdaDelta(decay_rate=1.5)
     Traceback (most recent call last):
     ...
-    ValueError: decay_rate must be in [0, 1], got 1.5
+    ValueError: AdaDelta: decay_rate must be in [0, 1], got 1.5
 
     """
     def __init__(self, decay_rate=0.95, epsilon=1e-6):
-        _check_decay_rate(decay_rate)
-        self.decay_rate = hyperparameter(decay_rate, 'decay_rate')
-        self.epsilon = hyperparameter(epsilon, 'epsilon')
+        _check_decay_rate(decay_rate, 'AdaDelta')
+        self.decay_rate = hyperparameter(decay_rate, 'decay_rate', 'AdaDelta')
+        self.epsilon = hyperparameter(epsilon, 'epsilon', 'AdaDelta')
 
     def compute_step(self, parameter, previous_step):
         mean_square_step_tm1 = algorithm_buffer(parameter,
@@ -467,16 +582,15 @@ class BasicRMSProp(StepRule):
     >>> BasicRMSProp(max_scaling=0)
     Traceback (most recent call last):
     ...
-    ValueError: max_scaling must be greater than 0, got 0
+    ValueError: BasicRMSProp: max_scaling must be greater than 0, got 0
 
     """
     def __init__(self, decay_rate=0.9, max_scaling=1e5):
-        _check_decay_rate(decay_rate)
-        if not max_scaling > 0:
-            raise ValueError("max_scaling must be greater than 0, got "
-                             "{!r}".format(max_scaling))
-        self.decay_rate = hyperparameter(decay_rate, 'decay_rate')
-        self.max_scaling = hyperparameter(max_scaling, 'max_scaling')
+        rule = 'BasicRMSProp'
+        _check_decay_rate(decay_rate, rule)
+        _check_max_scaling(max_scaling, rule)
+        self.decay_rate = hyperparameter(decay_rate, 'decay_rate', rule)
+        self.max_scaling = hyperparameter(max_scaling, 'max_scaling', rule)
 
     @property
     def epsilon(self):
@@ -533,6 +647,9 @@ class RMSProp(CompositeRule):
 
     """
     def __init__(self, learning_rate=1.0, decay_rate=0.9, max_scaling=1e5):
+        check_hyperparameter(learning_rate, 'learning_rate', 'RMSProp')
+        _check_decay_rate(decay_rate, 'RMSProp')
+        _check_max_scaling(max_scaling, 'RMSProp')
         basic_rms_prop = BasicRMSProp(decay_rate=decay_rate,
                                       max_scaling=max_scaling)
         scale = Scale(learning_rate=learning_rate)
@@ -573,7 +690,8 @@ class StepClipping(StepRule):
     """
     def __init__(self, threshold=None):
         if threshold is not None:
-            threshold = hyperparameter(threshold, 'threshold')
+            threshold = hyperparameter(threshold, 'threshold',
+                                       'StepClipping')
         self.threshold = threshold
 
     def compute_steps(self, previous_steps):
@@ -649,7 +767,7 @@ class VariableClipping(StepRule):
             raise ValueError("axis must name each axis at most once, got "
                              "{!r}".format(axis))
         self.axis = set(axes)
-        self.threshold = hyperparameter(threshold, 'threshold')
+        self.threshold = hyperparameter(threshold, 'threshold', 'VariableClipping')
 
     def compute_step(self, parameter, previous_step):
         ndim = previous_step.ndim
@@ -711,8 +829,8 @@ class AdaGrad(StepRule):
 
     """
     def __init__(self, learning_rate=0.002, epsilon=1e-6):
-        self.learning_rate = hyperparameter(learning_rate, 'learning_rate')
-        self.epsilon = hyperparameter(epsilon, 'epsilon')
+        self.learning_rate = hyperparameter(learning_rate, 'learning_rate', 'AdaGrad')
+        self.epsilon = hyperparameter(epsilon, 'epsilon', 'AdaGrad')
 
     def compute_step(self, parameter, previous_step):
         ssq = algorithm_buffer(parameter, 'adagrad_sqs')
@@ -770,11 +888,11 @@ class Adam(StepRule):
     """
     def __init__(self, learning_rate=0.002, beta1=0.9, beta2=0.999,
                  epsilon=1e-8, decay_factor=1):
-        self.learning_rate = hyperparameter(learning_rate, 'learning_rate')
-        self.beta1 = hyperparameter(beta1, 'beta1')
-        self.beta2 = hyperparameter(beta2, 'beta2')
-        self.epsilon = hyperparameter(epsilon, 'epsilon')
-        self.decay_factor = hyperparameter(decay_factor, 'decay_factor')
+        self.learning_rate = hyperparameter(learning_rate, 'learning_rate', 'Adam')
+        self.beta1 = hyperparameter(beta1, 'beta1', 'Adam')
+        self.beta2 = hyperparameter(beta2, 'beta2', 'Adam')
+        self.epsilon = hyperparameter(epsilon, 'epsilon', 'Adam')
+        self.decay_factor = hyperparameter(decay_factor, 'decay_factor', 'Adam')
 
     def compute_step(self, parameter, previous_step):
         mean = algorithm_buffer(parameter, 'adam_mean')
@@ -834,7 +952,7 @@ class RemoveNotFinite(StepRule):
 
     """
     def __init__(self, scaler=1):
-        self.scaler = hyperparameter(scaler, 'scaler')
+        self.scaler = hyperparameter(scaler, 'scaler', 'RemoveNotFinite')
 
     def compute_step(self, parameter, previous_step):
         step_sum = tensor.sum(previous_step)

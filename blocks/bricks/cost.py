@@ -19,19 +19,45 @@ def _strip_copies(variable):
     return variable
 
 
-def _stable_log(probabilities):
-    """``log(probabilities)``, computed from the logits when the probabilities are a softmax.
+def _log_of_true_class(y_hat, y):
+    """``log(y_hat[arange(n), y])``, the log-probability of each row's label.
 
-    PyTensor's fast-compiling modes skip the rewrites that turn
-    ``log(softmax(x))`` into ``log_softmax(x)``, so the cost bricks do it
-    themselves to stay finite for confident predictions in every mode.
+    The true class is indexed before the log is taken, so the other
+    classes' probabilities (exact zeros included) take no part in the cost
+    or its gradient. After a softmax, the log-softmax of its input is
+    indexed instead: PyTensor's fast-compiling modes skip the rewrites that
+    turn ``log(softmax(x))`` into ``log_softmax(x)``, so the cost does it
+    itself to stay finite for confident predictions in every mode.
 
     """
+    source = _softmax_input(y_hat)
+    if source is not None:
+        return select_classes(log_softmax(source, axis=-1), y)
+    return tensor.log(select_classes(y_hat, y))
+
+
+def _weighted_log(y, y_hat):
+    """``y * log(y_hat)``, with 0 where the target weight `y` is exactly 0.
+
+    A class the target gives no weight contributes nothing, even when its
+    predicted probability is exactly 0 (``0 * log(0)`` would be NaN, in the
+    cost and in its gradient).
+
+    """
+    source = _softmax_input(y_hat)
+    if source is not None:
+        log_probabilities = log_softmax(source, axis=-1)
+        return tensor.switch(tensor.eq(y, 0), 0, y * log_probabilities)
+    return y * tensor.log(tensor.switch(tensor.eq(y, 0), 1, y_hat))
+
+
+def _softmax_input(probabilities):
+    """Return ``x`` if `probabilities` is ``softmax(x)`` over the last axis, else ``None``."""
     source = _strip_copies(probabilities)
     if (source.owner is not None and isinstance(source.owner.op, SoftmaxOp)
             and _normalizes_last_axis(source.owner.op.axis, source.ndim)):
-        return log_softmax(source.owner.inputs[0], axis=-1)
-    return tensor.log(probabilities)
+        return source.owner.inputs[0]
+    return None
 
 
 def _normalizes_last_axis(axis, ndim):
@@ -94,7 +120,13 @@ class BinaryCrossEntropy(CostMatrix):
         if logits is not None:
             return (y * tensor.softplus(-logits) +
                     (1 - y) * tensor.softplus(logits))
-        return -(y * tensor.log(y_hat) + (1 - y) * tensor.log1p(-y_hat))
+        # A term whose target weight is exactly 0 is left out rather than
+        # computed as 0 * log(0) = NaN: the log sees 1 (or 0) there instead,
+        # so that neither the cost nor its gradient becomes NaN.
+        positive = y * tensor.log(tensor.switch(tensor.eq(y, 0), 1, y_hat))
+        negative = (1 - y) * tensor.log1p(
+            -tensor.switch(tensor.eq(y, 1), 0, y_hat))
+        return -(positive + negative)
 
 
 class AbsoluteError(CostMatrix):
@@ -142,11 +174,10 @@ class CategoricalCrossEntropy(Cost):
     """
     @application(outputs=["cost"])
     def apply(self, y, y_hat):
-        log_probabilities = _stable_log(y_hat)
         if y.ndim == y_hat.ndim - 1:
-            return -select_classes(log_probabilities, y).mean()
+            return -_log_of_true_class(y_hat, y).mean()
         if y.ndim == y_hat.ndim:
-            return -(y * log_probabilities).sum(axis=-1).mean()
+            return -_weighted_log(y, y_hat).sum(axis=-1).mean()
         raise TypeError("rank mismatch between y ({} dimensions) and y_hat "
                         "({} dimensions): y holds labels (one dimension "
                         "less) or distributions (as many)".format(

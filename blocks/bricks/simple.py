@@ -125,17 +125,17 @@ class Bias(Feedforward, Initializable):
 
     @application(inputs=['input_'], outputs=['output'])
     def apply(self, input_):
-        """Apply the linear transformation.
+        """Add the bias to the last axis of the input.
 
         Parameters
         ----------
         input_ : :class:`~tensor.TensorVariable`
-            The input on which to apply the transformation
+            The input, whose last axis has length :attr:`dim`.
 
         Returns
         -------
         output : :class:`~tensor.TensorVariable`
-            The transformed input plus optional bias
+            ``input_ + b``, the bias broadcast over the other axes.
 
         """
         b, = self.parameters
@@ -477,7 +477,9 @@ class Softmax(Brick):
         if y.ndim == x.ndim - 1:
             return -select_classes(x, y)
         if y.ndim == x.ndim:
-            return -(x * y).sum(axis=-1)
+            # A class without target weight adds 0, even at probability 0
+            # (log-probability -inf), where the product would be NaN.
+            return -tensor.switch(tensor.eq(y, 0), 0, x * y).sum(axis=-1)
         raise TypeError("rank mismatch between x ({} dimensions) and y ({} "
                         "dimensions): y must have the same number of "
                         "dimensions as x, or one less".format(x.ndim, y.ndim))
@@ -486,14 +488,38 @@ class Softmax(Brick):
 def select_classes(log_probabilities, classes):
     """Pick, in each row of a matrix, the entry of the given class.
 
-    Equivalent to ``log_probabilities[arange(n), classes]``, written as a
-    one-hot product: PyTensor 3.0.7's JAX mode cannot compile
-    ``arange(n)`` over the batch for 128 rows or more.
+    ``log_probabilities[arange(n), classes]``: the entries of the other
+    classes take no part, so an exact 0 elsewhere in the row (``-inf``
+    after a log) cannot turn the result or its gradient into NaN, as a
+    one-hot product (``-inf * 0``) would. The JAX mode compiles this
+    ``arange`` through :mod:`blocks.compile.jax_support`.
+
+    Examples
+    --------
+    >>> from pytensor import tensor
+    >>> x, y = tensor.matrix('x'), tensor.lvector('y')
+    >>> select_classes(x, y).eval({x: [[float('-inf'), 0.]], y: [1]}).tolist()
+    [0.0]
 
     """
-    num_classes = log_probabilities.shape[-1]
-    one_hot = tensor.eq(classes[:, None], tensor.arange(num_classes)[None, :])
-    return (log_probabilities * one_hot).sum(axis=-1)
+    if not classes.dtype.startswith(("int", "uint")):
+        # A brick's input is a copy named after the brick; tag.name is the
+        # argument's own name.
+        name = getattr(classes.tag, 'name', None) or classes.name
+        raise TypeError("class labels must be integers, got {} of dtype {}; "
+                        "cast the labels to an integer dtype (e.g. "
+                        "'int64')".format(name, classes.dtype))
+    if log_probabilities.ndim != classes.ndim + 1:
+        raise TypeError("the classes ({} dimensions) must have one dimension "
+                        "less than the values they select from ({} "
+                        "dimensions)".format(classes.ndim,
+                                             log_probabilities.ndim))
+    if classes.ndim > 1:
+        # Leading axes (time, batch, ...) are merged and split again.
+        rows = log_probabilities.reshape((-1, log_probabilities.shape[-1]))
+        return select_classes(rows, classes.flatten()).reshape(classes.shape)
+    rows = tensor.arange(classes.shape[0])
+    return log_probabilities[rows, classes]
 
 
 class NDimensionalSoftmax(Softmax):

@@ -47,6 +47,16 @@ LARGE_BLOB_WARNING = (
     "(a norm, a mean) instead, or raise max_blob_size "
     "(BLOCKS_MAX_BLOB_SIZE) to silence this warning.")
 
+MISSING_DIRECTORY = (
+    "cannot create the SQLite log database {database} ({origin}): the "
+    "directory {directory} does not exist; create it, or set "
+    "sqlite_database (BLOCKS_SQLITEDB) to a file in an existing directory")
+
+UNUSABLE_DATABASE = (
+    "cannot use the SQLite log database {database} ({origin}): {error}; "
+    "check that the file is an SQLite database that this user can read and "
+    "write, or set sqlite_database (BLOCKS_SQLITEDB) to another file")
+
 INT64_RANGE = (-2 ** 63, 2 ** 63)
 
 
@@ -326,8 +336,11 @@ class SQLiteLog(TrainingLogBase, Mapping):
 
     """
     def __init__(self, database=None, **kwargs):
+        origin = 'the database argument'
         if database is None:
             database = config.sqlite_database
+            origin = 'config.sqlite_database, from {}'.format(
+                config.source('sqlite_database'))
         if not isinstance(database, (str, os.PathLike)):
             raise TypeError("database must be a file name, got "
                             "{!r}".format(database))
@@ -338,8 +351,17 @@ class SQLiteLog(TrainingLogBase, Mapping):
                 "is private to one connection, and the log opens one per "
                 "thread and again after unpickling".format(database))
         self.database = os.path.abspath(database)
+        directory = os.path.dirname(self.database)
+        if not os.path.isdir(directory):
+            raise ValueError(MISSING_DIRECTORY.format(
+                database=self.database, origin=origin, directory=directory))
         self._local = threading.local()
-        self.conn  # create the tables now, so that errors surface here
+        try:
+            self.conn  # create the tables now, so that errors surface here
+        except sqlite3.Error as error:
+            raise ValueError(UNUSABLE_DATABASE.format(
+                database=self.database, origin=origin,
+                error=error)) from error
         super().__init__(**kwargs)
 
     @property

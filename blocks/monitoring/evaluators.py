@@ -8,6 +8,7 @@ from pytensor import tensor
 from pytensor.graph.basic import Variable
 from pytensor.graph.traversal import graph_inputs
 
+from blocks.graph.batch_check import check_batch
 from blocks.monitoring.aggregation import (
     Mean, MonitoredQuantity, TakeLast, _DataIndependent)
 from blocks.utils import compile_function, is_graph_input
@@ -17,6 +18,10 @@ logger = logging.getLogger(__name__)
 UNNAMED = ("the variable {variable!r} to monitor has no name; monitored "
            "variables and quantities are identified by their names in the "
            "log, so give it one (variable.name = 'cost')")
+
+#: Appended to the messages of the check of the first batch.
+CHECKED_WHERE = (" (checked on the first batch of the monitored data, before "
+                 "compiling)")
 
 NOT_INITIALIZED = ("{owner} was asked for aggregated values before its "
                    "aggregators were initialized: call {method}() first, "
@@ -423,7 +428,8 @@ class DatasetEvaluator:
         logger.debug("Compiling the accumulation function")
         self._accumulate_fun = compile_function(
             self.unique_inputs, self._outputs,
-            updates=self._accumulation_updates, **self.compile_kwargs)
+            updates=self._accumulation_updates,
+            description='the monitoring function', **self.compile_kwargs)
 
     def initialize_aggregators(self):
         """Reset the aggregators and the monitored quantities."""
@@ -457,6 +463,15 @@ class DatasetEvaluator:
         if not self._needs_data:
             return
         if self._accumulate_fun is None:
+            # The first batch is checked against the graph before the
+            # compile, so that a batch that does not fit names its source.
+            check_batch(
+                self.unique_inputs, batch,
+                self._outputs + [update for _, update in
+                                 self._accumulation_updates],
+                allow_downcast=self.compile_kwargs.get(
+                    'allow_input_downcast'),
+                where=CHECKED_WHERE)
             self._compile()
         numerical_values = self._accumulate_fun(
             *[batch[input_.name] for input_ in self.unique_inputs])
