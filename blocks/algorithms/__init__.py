@@ -1,6 +1,7 @@
 """Training algorithms: gradient descent and its composable step rules."""
-from blocks.algorithms.gradient_descent import (
-    GradientDescent, TrainingAlgorithm, UpdatesAlgorithm)
+from blocks.algorithms.gradient_descent import (  # noqa: F401 (messages)
+    determinism_error, GradientDescent, source_missing_error,
+    TrainingAlgorithm, UpdatesAlgorithm, variable_mismatch_error)
 from blocks.algorithms.step_rules import (
     AdaDelta, AdaGrad, Adam, BasicMomentum, BasicRMSProp, CompositeRule,
     Momentum, RemoveNotFinite, Restrict, RMSProp, Scale, StepClipping,

@@ -19,12 +19,12 @@ logger = logging.getLogger(__name__)
 
 ON_UNUSED_SOURCES = ('raise', 'warn', 'ignore')
 
-SOURCES_MISSING = (
+source_missing_error = (
     "the batch lacks the sources {missing} that the training graph's inputs "
     "need; the batch's sources are {sources} and the graph's inputs are "
     "{inputs}")
 
-UNUSED_SOURCES = (
+variable_mismatch_error = (
     "the batch's sources {extra} match no input of the training graph, whose "
     "inputs are {inputs}; to train on a subset of a dataset's sources, pass "
     "`sources` to the dataset's constructor, use Fuel's FilterSources "
@@ -34,7 +34,7 @@ UNUSED_SOURCES = (
 #: Appended to the messages of the checks of the first batch.
 CHECKED_WHERE = " (checked on the first training batch, before compiling)"
 
-DETERMINISM_ERROR = (
+determinism_error = (
     "cannot infer the parameters in a fixed order from the gradients: they "
     "were given as a {kind} without `parameters`, so the order of the "
     "updates would depend on how that dictionary was built; pass the "
@@ -125,11 +125,11 @@ class TrainingAlgorithm(metaclass=ABCMeta):
         missing = [name for name in OrderedDict.fromkeys(input_names)
                    if name not in batch]
         if missing:
-            raise ValueError(SOURCES_MISSING.format(
+            raise ValueError(source_missing_error.format(
                 missing=missing, sources=list(sources), inputs=input_names))
         extra = [source for source in sources if source not in input_names]
         if extra:
-            message = UNUSED_SOURCES.format(extra=extra, inputs=input_names)
+            message = variable_mismatch_error.format(extra=extra, inputs=input_names)
             if self.on_unused_sources == 'raise':
                 raise ValueError(message)
             if (self.on_unused_sources == 'warn' and
@@ -457,13 +457,13 @@ class GradientDescent(UpdatesAlgorithm):
         ordered = isinstance(self.gradients, OrderedDict)
         if self.parameters is None:
             if not ordered:
-                raise ValueError(DETERMINISM_ERROR.format(
+                raise ValueError(determinism_error.format(
                     kind=type(self.gradients).__name__))
             self.parameters = list(self.gradients.keys())
         elif (len(self.parameters) != len(self.gradients) or
                 set(self.parameters) != set(self.gradients.keys())):
             if not ordered:
-                raise ValueError(DETERMINISM_ERROR.format(
+                raise ValueError(determinism_error.format(
                     kind=type(self.gradients).__name__))
             warnings.warn("the parameters {} do not match the keys of the "
                           "gradients {}; using the keys of the gradients"

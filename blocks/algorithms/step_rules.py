@@ -969,7 +969,7 @@ class Restrict(StepRule):
     ----------
     step_rule : :class:`StepRule`
         The :class:`StepRule` to be applied on the given variables.
-    parameters : iterable
+    variables : iterable
         A collection of variables (e.g. shared variables) on which to
         apply `step_rule`; the steps of the other variables pass through
         unchanged.
@@ -995,12 +995,18 @@ class Restrict(StepRule):
     >>> rule = Restrict(VariableClipping(2.), weights)  # doctest: +SKIP
 
     """
-    def __init__(self, step_rule, parameters):
+    def __init__(self, step_rule, variables):
         if not isinstance(step_rule, StepRule):
             raise TypeError("step_rule must be a StepRule instance, got "
                             "{!r}".format(step_rule))
         self.step_rule = step_rule
-        self.parameters = frozenset(parameters)
+        self.variables = frozenset(variables)
+
+    def __setstate__(self, state):
+        # Checkpoints of earlier versions of this port call it `parameters`.
+        if 'parameters' in state and 'variables' not in state:
+            state['variables'] = state.pop('parameters')
+        self.__dict__.update(state)
 
     def compute_steps(self, previous_steps):
         # Filter in the order of previous_steps: a frozenset's order
@@ -1008,7 +1014,7 @@ class Restrict(StepRule):
         # order vary from run to run.
         filtered_previous_steps = OrderedDict(
             (parameter, step) for parameter, step in previous_steps.items()
-            if parameter in self.parameters)
+            if parameter in self.variables)
         steps, updates = self.step_rule.compute_steps(
             filtered_previous_steps)
         actual = OrderedDict(

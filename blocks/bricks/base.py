@@ -36,6 +36,20 @@ logger = logging.getLogger(__name__)
 #: The separator of brick names in hierarchical parameter names.
 BRICK_DELIMITER = '/'
 
+#: Blocks' name for :class:`property`, kept for code that imports it (it
+#: worked around Python 2's unbound methods).
+property_ = property
+
+
+def create_unbound_method(func, cls):
+    """`func` as a method of `cls`: in Python 3, the function itself.
+
+    Blocks needed this for Python 2's unbound methods; it is kept for code
+    that imports it.
+
+    """
+    return func
+
 
 class Parameters(AnnotatingList):
     """Adds the PARAMETER role to parameters automatically."""

@@ -1,4 +1,7 @@
 """Interfaces of bricks: what a kind of brick promises to its users."""
+import importlib
+from abc import ABCMeta
+
 import numpy
 from pytensor.tensor.random.utils import RandomStream
 
@@ -150,6 +153,30 @@ class LinearLike(Initializable):
         self._initialize_parameter(self.parameters[0], 'weights_init')
 
 
+class PicklableRandomStream(RandomStream):
+    """A :class:`~pytensor.tensor.random.utils.RandomStream` that pickles.
+
+    PyTensor's stream keeps the module it draws its distributions from,
+    which :mod:`pickle` refuses; this one pickles the module's name and
+    imports it again when loaded. Its seed sequence and shared generators
+    pickle as they are, so a loaded stream continues where it was.
+
+    """
+    def __getstate__(self):
+        # the stream caches its drawing methods (closures) as attributes
+        drawers = set().union(*(names for _, names in self.namespaces))
+        state = {key: value for key, value in self.__dict__.items()
+                 if key not in drawers}
+        state['namespaces'] = [(module.__name__, names)
+                               for module, names in self.namespaces]
+        return state
+
+    def __setstate__(self, state):
+        state['namespaces'] = [(importlib.import_module(name), names)
+                               for name, names in state['namespaces']]
+        self.__dict__.update(state)
+
+
 class Random(Brick):
     """A mixin class for Bricks which need PyTensor RNGs.
 
@@ -196,7 +223,7 @@ class Random(Brick):
 
         """
         if getattr(self, '_theano_rng', None) is None:
-            self._theano_rng = RandomStream(self.theano_seed)
+            self._theano_rng = PicklableRandomStream(self.theano_seed)
         return self._theano_rng
 
     @theano_rng.setter
@@ -204,7 +231,41 @@ class Random(Brick):
         self._theano_rng = theano_rng
 
 
-class Activation(Brick):
+class ActivationDocumentation(ABCMeta):
+    """Documents activations that do not document themselves.
+
+    The metaclass of :class:`Activation`: a subclass without a docstring
+    gets "Elementwise application of NAME function.", and its ``apply``
+    method, if undocumented, a description of its input and output.
+
+    """
+    def __new__(cls, name, bases, classdict):
+        function = name.lower()
+        if not classdict.get('__doc__'):
+            classdict['__doc__'] = (
+                "Elementwise application of {} function.".format(function))
+        apply = classdict.get('apply')
+        if apply is not None and not getattr(apply, '__doc__', None):
+            apply.__doc__ = APPLY_DOCUMENTATION.format(function)
+        return super().__new__(cls, name, bases, classdict)
+
+
+APPLY_DOCUMENTATION = """Apply the {0} function elementwise.
+
+        Parameters
+        ----------
+        input_ : :class:`~pytensor.tensor.TensorVariable`
+            The variable to apply {0} to, elementwise.
+
+        Returns
+        -------
+        output : :class:`~pytensor.tensor.TensorVariable`
+            The input with the activation function applied.
+
+        """
+
+
+class Activation(Brick, metaclass=ActivationDocumentation):
     """Elementwise application of activation function."""
 
 

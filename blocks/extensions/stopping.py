@@ -1,7 +1,9 @@
 """Extensions that stop training: on a trigger, or when progress stops."""
 import logging
 
-from blocks.extensions.base import SimpleExtension
+from blocks.extensions.base import CompositeExtension, SimpleExtension
+from blocks.extensions.predicates import OnLogRecord
+from blocks.extensions.training import TrackTheBest
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +89,95 @@ class FinishIfNoImprovementAfter(FinishAfter):
         self.main_loop.log.current_row[self.patience_log_record] = patience
         if patience == 0:
             super().do(which_callback, *args)
+
+
+class EarlyStopping(CompositeExtension):
+    r"""Stop when a log record has not improved for a while; keep the best.
+
+    A :class:`~blocks.extensions.training.TrackTheBest` and a
+    :class:`FinishIfNoImprovementAfter` configured to work together, and
+    optionally a :class:`~blocks.extensions.saveload.Checkpoint` that saves
+    the best model so far to a file of its own.
+
+    Parameters
+    ----------
+    record_name : str
+        The log record whose value decides, for example a validation error
+        rate (written by a monitoring extension placed *before* this one).
+    checkpoint_extension : :class:`~blocks.extensions.saveload.Checkpoint`, optional
+        A checkpoint to save each new best model with. If it is not among
+        the main loop's extensions when training starts, it is added.
+    checkpoint_filename : str, optional
+        Where the best model is saved. Required with
+        `checkpoint_extension`.
+    notification_name : str, optional
+        The record written when a new best is found, ``record_name +
+        '_best_so_far'`` by default.
+    choose_best : callable, optional
+        Picks the better of two values: :func:`min` (the default) or
+        :func:`max`.
+    iterations, epochs : int, optional
+        How long to wait for a new best; exactly one must be given.
+    \*\*kwargs
+        Trigger keywords for the tracking, the stopping decision and this
+        extension (by default ``after_epoch``, and ``before_training``
+        for the checkpoint set-up).
+
+    Raises
+    ------
+    ValueError
+        If `checkpoint_extension` is given without `checkpoint_filename`,
+        or not exactly one of `iterations` and `epochs` is given.
+
+    Examples
+    --------
+    Stop when the validation error has not reached a new minimum for two
+    epochs, saving each new best model to ``best.tar``:
+
+    >>> from blocks.extensions.saveload import Checkpoint
+    >>> stopping = EarlyStopping(
+    ...     'valid_error_rate', epochs=2,
+    ...     checkpoint_extension=Checkpoint('model.tar', after_epoch=True),
+    ...     checkpoint_filename='best.tar')
+    >>> stopping.notification_name
+    'valid_error_rate_best_so_far'
+
+    """
+    def __init__(self, record_name, checkpoint_extension=None,
+                 checkpoint_filename=None, notification_name=None,
+                 choose_best=min, iterations=None, epochs=None, **kwargs):
+        if checkpoint_extension is not None and checkpoint_filename is None:
+            raise ValueError("EarlyStopping: checkpoint_extension was given "
+                             "without checkpoint_filename, the file to save "
+                             "the best model to")
+        if notification_name is None:
+            notification_name = record_name + '_best_so_far'
+        self.record_name = record_name
+        self.notification_name = notification_name
+        self.checkpoint_extension = checkpoint_extension
+        self.checkpoint_filename = checkpoint_filename
+        kwargs.setdefault('after_epoch', True)
+        tracking = TrackTheBest(record_name, notification_name,
+                                choose_best=choose_best, **kwargs)
+        stopping = FinishIfNoImprovementAfter(
+            notification_name, iterations=iterations, epochs=epochs,
+            **kwargs)
+        if checkpoint_extension is not None:
+            # Saved right after the tracker wrote the notification, on the
+            # triggers the tracker runs on.
+            checkpoint_extension.add_condition(
+                [trigger for trigger in ('after_batch', 'after_epoch')
+                 if kwargs.get(trigger)],
+                OnLogRecord(notification_name), (checkpoint_filename,))
+        kwargs.setdefault('before_training', True)
+        super().__init__([tracking, stopping], **kwargs)
+
+    def do(self, which_callback, *args):
+        if (which_callback == 'before_training' and
+                self.checkpoint_extension is not None and
+                self.checkpoint_extension not in self.main_loop.extensions):
+            logger.info("EarlyStopping: adding its checkpoint extension to "
+                        "the main loop")
+            self.main_loop.extensions.append(self.checkpoint_extension)
+            self.checkpoint_extension.main_loop = self.main_loop
+            self.checkpoint_extension.dispatch('before_training')

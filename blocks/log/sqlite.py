@@ -3,6 +3,7 @@ import math
 import os
 import pickle
 import sqlite3
+import sys
 import threading
 import warnings
 from collections.abc import Mapping, MutableMapping
@@ -78,9 +79,8 @@ def to_sql(value, key):
     'memoryview'
 
     """
-    if isinstance(value, numpy.ndarray) and value.ndim == 0 and \
-            value.dtype.kind in 'biuf':
-        value = value.item()
+    if isinstance(value, numpy.ndarray):
+        value = adapt_ndarray(value)
     if value is None:
         return None
     if isinstance(value, str):
@@ -93,12 +93,46 @@ def to_sql(value, key):
     elif isinstance(value, (float, numpy.floating)):
         if not math.isnan(value):
             return float(value)
-    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return adapt_obj(value, key)
+
+
+def adapt_obj(obj, key=None):
+    """Pickle an object into a blob for the database.
+
+    Warns (naming the record `key`, when given) if the blob is larger than
+    ``config.max_blob_size``.
+
+    """
+    blob = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     if len(blob) > config.max_blob_size:
+        # Point the warning at the user's code, the first caller outside
+        # this module.
+        level, frame = 1, sys._getframe()
+        while frame is not None and frame.f_code.co_filename == __file__:
+            frame, level = frame.f_back, level + 1
         warnings.warn(LARGE_BLOB_WARNING.format(
-            key=key, kind=type(value).__name__,
-            max_size=config.max_blob_size), stacklevel=4)
+            key=key, kind=type(obj).__name__,
+            max_size=config.max_blob_size), stacklevel=level)
     return sqlite3.Binary(blob)
+
+
+def adapt_ndarray(obj):
+    """A 0-d numeric array as a Python number, other arrays unchanged.
+
+    Numbers are stored natively, which keeps the database readable with
+    SQL alone; larger arrays are pickled by :func:`adapt_obj`.
+
+    Examples
+    --------
+    >>> adapt_ndarray(numpy.array(0.5, dtype='float32'))
+    0.5
+    >>> adapt_ndarray(numpy.zeros(2)).shape
+    (2,)
+
+    """
+    if obj.ndim == 0 and obj.dtype.kind in 'biuf':
+        return obj.item()
+    return obj
 
 
 def from_sql(value):

@@ -227,6 +227,58 @@ def mean(numerator, denominator=1.):
     return variable
 
 
+class Perplexity(Mean):
+    """Aggregation scheme for perplexity: the exponential of a mean.
+
+    Parameters
+    ----------
+    log_likelihood : :class:`~pytensor.tensor.TensorVariable`
+        The sum of the negative log-likelihoods (in nats) of the tokens of
+        one batch.
+    n_examples : :class:`~pytensor.tensor.TensorVariable` or number
+        The number of tokens they were summed over.
+
+    Notes
+    -----
+    Over several batches, the perplexity is ``exp`` of the summed
+    negative log-likelihoods divided by the summed token counts: every
+    token weighs alike, whatever the batch sizes.
+
+    """
+    def get_aggregator(self):
+        aggregator = super().get_aggregator()
+        aggregator.readout_variable = tensor.exp(aggregator.readout_variable)
+        return aggregator
+
+
+def perplexity(log_likelihood, n_examples):
+    """The perplexity of one batch, aggregated as :class:`Perplexity`.
+
+    Parameters
+    ----------
+    log_likelihood : :class:`~pytensor.tensor.TensorVariable`
+        The sum of the negative log-likelihoods of the batch's tokens.
+    n_examples : :class:`~pytensor.tensor.TensorVariable` or number
+        The number of tokens.
+
+    Examples
+    --------
+    A model that gives every token of a 4-symbol alphabet probability
+    1/4 has perplexity 4:
+
+    >>> costs = tensor.vector('costs')
+    >>> value = perplexity(costs.sum(), costs.shape[0])
+    >>> round(float(value.eval({costs: numpy.log([4., 4., 4.])})), 6)
+    4.0
+
+    """
+    log_likelihood = tensor.as_tensor_variable(log_likelihood)
+    variable = tensor.exp(log_likelihood / n_examples)
+    variable.tag.aggregation_scheme = Perplexity(log_likelihood, n_examples)
+    variable.name = log_likelihood.name
+    return variable
+
+
 class _DataIndependent(AggregationScheme):
     """Dummy aggregation scheme for values that don't depend on data.
 

@@ -11,7 +11,9 @@ from blocks.extensions import (CallbackName, CompositeExtension, FinishAfter,
                                SimpleExtension, Timestamp, Timing,
                                TrainingExtension)
 from blocks.extensions.predicates import OnLogRecord
-from blocks.extensions.stopping import FinishIfNoImprovementAfter
+from blocks.extensions.saveload import Checkpoint
+from blocks.extensions.stopping import (EarlyStopping,
+                                        FinishIfNoImprovementAfter)
 from blocks.extensions.training import SharedVariableModifier, TrackTheBest
 from blocks.graph import ComputationGraph
 from blocks.log import TrainingLog
@@ -329,6 +331,31 @@ def test_track_the_best_and_early_stopping():
     assert main_loop.status['epochs_done'] == 4
     with pytest.raises(ValueError, match="exactly one of epochs"):
         FinishIfNoImprovementAfter('x', epochs=1, iterations=1)
+
+
+def test_early_stopping_saves_each_best_and_stops(tmp_path):
+    values = [3., 2., 2.5, 2.2, 2.1, 1.0]
+    checkpoint = Checkpoint(str(tmp_path / 'last.tar'), after_training=False)
+    best = str(tmp_path / 'best.tar')
+    stopping = EarlyStopping('valid', epochs=2,
+                             checkpoint_extension=checkpoint,
+                             checkpoint_filename=best)
+    main_loop = run([WriteValues(values), stopping], epochs=6,
+                    num_examples=5, batch_size=5)
+    # The same decisions as the two extensions it is made of.
+    assert main_loop.status['best_valid'] == 2.
+    assert main_loop.status['epochs_done'] == 4
+    assert main_loop.log[3]['valid_best_so_far_patience_epochs'] == 1
+    # The checkpoint joined the main loop and saved the bests only.
+    assert checkpoint in main_loop.extensions
+    assert [row['saved_to'] for _, row in sorted(main_loop.log.items())
+            if 'saved_to' in row] == [(best,), (best,)]
+    assert not (tmp_path / 'last.tar').exists()
+    pickle.loads(pickle.dumps(stopping))
+    with pytest.raises(ValueError, match="without checkpoint_filename"):
+        EarlyStopping('valid', epochs=1, checkpoint_extension=checkpoint)
+    with pytest.raises(ValueError, match="exactly one of epochs"):
+        EarlyStopping('valid')
 
 
 def test_on_log_record_predicate():

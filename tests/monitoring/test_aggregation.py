@@ -9,8 +9,8 @@ from pytensor import tensor
 
 from blocks.monitoring.aggregation import (
     Aggregator, Concatenate, Maximum, Mean, Minimum, MonitoredQuantity,
-    TakeLast, _DataIndependent, concatenate, maximum, mean, minimum,
-    take_last)
+    Perplexity, TakeLast, _DataIndependent, concatenate, maximum, mean,
+    minimum, perplexity, take_last)
 from blocks.monitoring.evaluators import AggregationBuffer
 from blocks.utils import compile_function, shared_floatx
 from tests.helpers import Accuracy
@@ -49,6 +49,22 @@ def test_mean_weighs_examples(batches):
     everything = numpy.concatenate(batches)
     assert_allclose(values['per_example'], everything.sum() / len(everything),
                     rtol=1e-5)
+
+
+def test_perplexity_is_the_exponential_of_the_mean_per_token(batches):
+    x = tensor.matrix('x')
+    # Non-negative "negative log-likelihoods", one per token.
+    nll = abs(x)
+    value = named(perplexity(nll.sum(), nll.size), 'perplexity')
+    assert isinstance(value.tag.aggregation_scheme, Perplexity)
+    values = aggregate([value], x, batches)
+    everything = abs(numpy.concatenate(batches))
+    assert_allclose(values['perplexity'], numpy.exp(everything.mean()),
+                    rtol=1e-5)
+    # Not the mean of the batches' perplexities.
+    assert not numpy.isclose(
+        values['perplexity'],
+        numpy.mean([numpy.exp(abs(batch).mean()) for batch in batches]))
 
 
 def test_mean_keeps_the_numerator_name():
