@@ -139,6 +139,8 @@ class MainLoop:
         self.profile = Profile()
 
         self._model = model
+        if hasattr(model, 'check_sanity'):
+            model.check_sanity(algorithm)
         # The first batch, read before training to check it against the
         # graph, and whether its epoch iterator is already open.
         self._first_batch = None
