@@ -12,6 +12,7 @@ project's default unless ``--mode`` says otherwise; ``FAST_COMPILE`` with
 ``--quick``, which then runs only the cold row). There is no PyTorch side.
 """
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,12 +39,26 @@ runpy.run_path(os.path.join('examples', 'mnist.py'), run_name='__main__')
 """
 
 
+def _children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def seconds_to_first_batch(compiledir):
-    """Start ``examples/mnist.py``; seconds until its first batch is trained."""
+    """Start ``examples/mnist.py``; seconds until its first batch is trained.
+
+    Returns
+    -------
+    tuple
+        The wall-clock seconds, and the CPU seconds the process and its
+        compilers used (which a loaded machine does not inflate).
+
+    """
     environment = dict(os.environ, PYTENSOR_FLAGS='base_compiledir={}'.format(
         compiledir))
     with tempfile.TemporaryDirectory(prefix='blocks-cold-start-') as scratch:
         report = os.path.join(scratch, 'seconds')
+        cpu_before = _children_cpu_seconds()
         start = time.time()
         result = subprocess.run(
             [sys.executable, '-c', CHILD, repr(start), report],
@@ -53,7 +68,7 @@ def seconds_to_first_batch(compiledir):
             raise RuntimeError('examples/mnist.py failed:\n{}'.format(
                 result.stderr[-2000:]))
         with open(report) as file_:
-            return float(file_.read())
+            return float(file_.read()), _children_cpu_seconds() - cpu_before
 
 
 def run(quick=False, repeats=3, torch=None):
@@ -61,13 +76,21 @@ def run(quick=False, repeats=3, torch=None):
     of `repeats` fresh compile directories."""
     states = ('cold',) if quick else ('cold', 'warm')
     seconds = {state: [] for state in states}
+    cpu = {state: [] for state in states}
+    load = os.getloadavg()[0]
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix='pytensor-cache-') as cache:
             for state in states:
-                seconds[state].append(seconds_to_first_batch(cache))
+                wall, used = seconds_to_first_batch(cache)
+                seconds[state].append(wall)
+                cpu[state].append(used)
     return [Result('cold_start/{}'.format(state), blocks=median(times),
                    notes='python examples/mnist.py to its first batch '
                          'trained, {} PyTensor cache, test-set monitoring '
-                         'included; runs: {}'.format(state, ', '.join(
-                             '{:.2f}'.format(time_) for time_ in times)))
+                         'included; runs: {}; CPU seconds (process and '
+                         'compilers): {}; load average at start {:.1f}'.format(
+                             state, ', '.join('{:.2f}'.format(time_)
+                                              for time_ in times),
+                             ', '.join('{:.1f}'.format(used)
+                                       for used in cpu[state]), load))
             for state, times in seconds.items()]

@@ -17,6 +17,7 @@ from pytensor.graph.basic import Apply
 from pytensor.tensor.shape import Shape_i
 from pytensor.tensor.special import softmax
 
+from blocks.compile import pytensor_internals as internals
 from blocks.compile.c_modules import precompile_c_modules
 from blocks.compile.compilation import compile_function
 from blocks.compile.linker import ParallelCVMLinker, runs_in_python
@@ -171,3 +172,92 @@ def test_cold_cache_compiles_in_parallel_into_pytensors_cache(tmp_path):
     numpy.testing.assert_allclose(cold['values'][0], cost, rtol=tolerance)
     numpy.testing.assert_allclose(cold['values'][1], gradient,
                                   rtol=tolerance, atol=tolerance)
+
+
+def fresh_warnings(monkeypatch):
+    """Forget which fallbacks were already warned about."""
+    monkeypatch.setattr(internals, '_warned', set())
+
+
+def exp_graph():
+    x = tensor.matrix('x')
+    return x, tensor.exp(x).sum(axis=0) * x.shape[0]
+
+
+def check_exp_graph(function):
+    value = numpy.arange(6.).reshape(2, 3).astype(pytensor.config.floatX)
+    numpy.testing.assert_allclose(function(value),
+                                  numpy.exp(value).sum(axis=0) * 2,
+                                  rtol=1e-6)
+
+
+def test_unknown_pytensor_version_links_as_pytensor_does(
+        monkeypatch, recwarn):
+    fresh_warnings(monkeypatch)
+    monkeypatch.setattr(pytensor, '__version__', '9.9.9')
+    monkeypatch.delenv(internals.TRUST_VARIABLE, raising=False)
+    mode = Mode(linker=ParallelCVMLinker(), optimizer='fast_run')
+    x, y = exp_graph()
+    with pytest.warns(internals.FastPathWarning,
+                      match=r"checked with PyTensor 3\.0\.7 and 3\.3\.8, "
+                            r"not 9\.9\.9.*PyTensor's own path"):
+        f = pytensor.function([x], y, mode=mode)
+    assert all(c_thunk_kinds(f).values())  # no Python or NumPy thunks
+    check_exp_graph(f)
+    recwarn.clear()
+    pytensor.function([x], y * 2, mode=mode)
+    assert not [w for w in recwarn
+                if issubclass(w.category, internals.FastPathWarning)]
+    monkeypatch.setenv(internals.TRUST_VARIABLE, '1')
+    assert not all(c_thunk_kinds(pytensor.function([x], y, mode=mode))
+                   .values())
+
+
+def test_a_broken_internal_when_generating_modules_warns_once(monkeypatch):
+    fresh_warnings(monkeypatch)
+
+    def renamed(node):
+        raise AttributeError("'CLinker' object has no attribute "
+                             "'cmodule_key'")
+    monkeypatch.setattr(internals, 'c_module_key', renamed)
+    x, y = exp_graph()
+    with pytest.warns(internals.FastPathWarning,
+                      match=r"could not generate the C module of \w+ ahead "
+                            r"of linking \(AttributeError: .*cmodule_key"):
+        f = compile_function([x], y, mode='CVM')
+    check_exp_graph(f)
+
+
+def test_a_failure_when_filing_a_module_does_not_abort(monkeypatch):
+    fresh_warnings(monkeypatch)
+
+    def refuses(cache, key, stand_in):
+        raise RuntimeError('the cache refuses')
+    monkeypatch.setattr(internals, 'file_module', refuses)
+    # Every module is compiled again, as if the cache were cold.
+    monkeypatch.setattr(internals, 'module_known',
+                        lambda cache, key=None, module_hash=None: False)
+    x = tensor.matrix('x')
+    y = tensor.dot(x, x.T).sum(axis=0) * 3
+    with pytest.warns(internals.FastPathWarning,
+                      match=r"could not file a C module.*RuntimeError: the "
+                            r"cache refuses.*PyTensor's own path"):
+        f = compile_function([x], y, mode='CVM')
+    value = numpy.arange(6.).reshape(2, 3).astype(x.dtype)
+    numpy.testing.assert_allclose(f(value), value.dot(value.T).sum(axis=0) * 3)
+
+
+def test_a_failure_of_the_whole_parallel_step_does_not_abort(monkeypatch):
+    fresh_warnings(monkeypatch)
+
+    def missing(*args, **kwargs):
+        raise TypeError("'NoneType' object is not callable")
+    monkeypatch.setattr(internals, 'get_module_cache', missing)
+    x, y = exp_graph()
+    with pytest.warns(internals.FastPathWarning,
+                      match=r"could not compile the C modules in parallel "
+                            r"\(TypeError"):
+        f = compile_function([x], y * 5, mode='CVM')
+    numpy.testing.assert_allclose(
+        f(numpy.ones((2, 3), dtype=x.dtype)), numpy.full(3, 20 * numpy.e),
+        rtol=1e-6)

@@ -12,10 +12,13 @@ the modules a function will need at once:
 3. they are handed, one by one and under the lock, to PyTensor's module
    cache, which files them as if it had compiled them itself.
 
-A later process, with or without Blocks, finds them in the cache. Anything
-unexpected (an operation whose C code cannot be generated, a compiler
-error) only leaves that module to PyTensor's usual path, which reports
-errors as it always does.
+A later process, with or without Blocks, finds them in the cache. A
+module that fails here is left to PyTensor's usual path, which compiles it
+when it links the function and reports errors as it always does: quietly
+for what PyTensor handles itself (an operation without C code, C code that
+does not compile), with a :class:`~blocks.compile.pytensor_internals.\
+FastPathWarning` (once) for anything else, such as a PyTensor internal that
+changed (see :mod:`blocks.compile.pytensor_internals`).
 
 Two things make each compilation cheaper without changing the code that
 is built (so the cache keys stay PyTensor's):
@@ -42,11 +45,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 from pytensor.configdefaults import config as pytensor_config
-from pytensor.graph.fg import FunctionGraph
-from pytensor.link.c.basic import CLinker, get_module_cache
-from pytensor.link.c.cmodule import dlimport, get_module_hash, \
-    std_include_dirs
-from pytensor.link.c.op import COp
+
+from blocks.compile import pytensor_internals as internals
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def precompile_c_modules(nodes, workers=None, warm_up_cvm=False):
     0
 
     """
-    cache = get_module_cache()
+    cache = internals.get_module_cache()
     jobs = {}
     for node in nodes:
         job = _ModuleJob.for_node(node, cache)
@@ -134,9 +134,10 @@ class _ModuleJob(object):
         self.source = source
         self.module_hash = module_hash
         self.scratch = None
-        self.include_dirs = linker.header_dirs() + std_include_dirs()
+        self.settings = internals.c_module_build_settings(linker)
+        self.include_dirs = self.settings['all_include_dirs']
         # compile_str puts "-g" before these: the last one wins.
-        self.flags = linker.compile_args() + ['-g0', '-fvisibility=hidden']
+        self.flags = self.settings['flags'] + ['-g0', '-fvisibility=hidden']
         lines = source.splitlines(True)
         count = next((i for i, line in enumerate(lines)
                       if not line.startswith('#include')), len(lines))
@@ -149,53 +150,68 @@ class _ModuleJob(object):
     @classmethod
     def for_node(cls, node, cache):
         """The job for `node`, or ``None`` when there is nothing to build."""
-        if not isinstance(node.op, COp):
+        if not internals.is_c_op(node.op):
             return None
         if any(getattr(variable.type, 'dtype', None) == 'float16'
                for variable in node.inputs + node.outputs):
             return None  # PyTensor runs float16 in Python
         try:
-            linker = CLinker().accept(FunctionGraph(node.inputs,
-                                                    node.outputs))
-            key = linker.cmodule_key()
-            if key in cache.entry_from_key:
+            linker, key = internals.c_module_key(node)
+            if internals.module_known(cache, key):
                 return None
-            # As CLinker.cthunk_factory does between the key and the code.
-            for linker_node in linker.node_order:
-                linker_node.op.prepare_node(linker_node, None, None, 'c')
-            source = linker.get_src_code()
-        except Exception:  # no C code: the VM uses the Python one
+            source = internals.c_module_source(linker)
+            module_hash = internals.get_module_hash(source, key)
+            if internals.module_known(cache, key, module_hash):
+                return None
+            return cls(linker, key, source, module_hash)
+        except internals.no_c_code_errors():
+            return None  # no C code: the VM uses the Python one
+        except Exception as error:
+            internals.warn_once(
+                "Blocks could not generate the C module of {} ahead of "
+                "linking".format(type(node.op).__name__), error)
             return None
-        module_hash = get_module_hash(source, key)
-        if module_hash in cache.module_hash_to_key_data:
-            return None
-        return cls(linker, key, source, module_hash)
 
     def build(self, headers):
         """Compile into a scratch directory; whether it worked."""
         self.scratch = tempfile.mkdtemp(prefix='blocks-cmodule-')
-        linker = self.linker
+        settings = self.settings
         flags = self.flags + headers.include_flags(self)
         try:
-            linker.c_compiler().compile_str(
-                module_name=linker.get_dynamic_module().code_hash,
+            settings['compiler'].compile_str(
+                module_name=settings['module_name'],
                 src_code=self.source, location=self.scratch,
-                include_dirs=linker.header_dirs(),
-                lib_dirs=linker.lib_dirs(), libs=linker.libraries(),
+                include_dirs=settings['include_dirs'],
+                lib_dirs=settings['lib_dirs'], libs=settings['libs'],
                 preargs=flags, py_module=False)
-        except Exception:
+        except internals.compile_errors():
+            # PyTensor compiles it again when linking, and reports the error.
             logger.debug("Parallel compilation failed; PyTensor will "
                          "compile the module itself", exc_info=True)
+            self.discard()
+            return False
+        except Exception as error:
+            internals.warn_once("Blocks could not compile C modules in "
+                                "parallel", error)
             self.discard()
             return False
         return True
 
     def add_to(self, cache):
-        """Hand the built module to `cache`; whether it was added."""
+        """Hand the built module to `cache`; whether it was added.
+
+        A failure leaves the module to PyTensor, which compiles it itself
+        when it links the function.
+
+        """
         try:
-            compiled_before = cache.stats[2]
-            cache.module_from_key(key=self.key, lnk=self)
-            return cache.stats[2] - compiled_before
+            compiled_before = internals.compiled_module_count(cache)
+            internals.file_module(cache, self.key, self)
+            return internals.compiled_module_count(cache) - compiled_before
+        except Exception as error:
+            internals.warn_once("Blocks could not file a C module it "
+                                "compiled into PyTensor's cache", error)
+            return 0
         finally:
             self.discard()
 
@@ -212,10 +228,10 @@ class _ModuleJob(object):
     def compile_cmodule(self, location):
         for name in os.listdir(self.scratch):
             shutil.move(os.path.join(self.scratch, name), location)
-        library = self.linker.get_dynamic_module().code_hash
+        library = self.settings['module_name']
         names = [name for name in os.listdir(location)
                  if name.startswith(library + '.')]
-        return dlimport(os.path.join(location, names[0]))
+        return internals.dlimport(os.path.join(location, names[0]))
 
 
 class _PrecompiledHeaders(object):

@@ -14,7 +14,11 @@ backend cannot do by itself:
   Blocks removes them before compiling (PyTensor's ``unsafe`` rewrite).
 * **arange.** ``arange(0, n)`` over a batch of 128 rows or more overflows
   in PyTensor 3.0.7's JAX code (its constant start is an ``int8``). The
-  constants of ``arange`` are cast to its output type first.
+  constants of ``arange`` are cast to its output type first. And the
+  backend compiles ``arange`` only when its bounds are constants or array
+  sizes, while shape rewrites turn ``arange(y.flatten().shape[0])`` (the
+  rows of a cost's ``y_hat[arange(n), y]``) into a product of sizes: such a
+  bound is given back as the size of the flattened array.
 * **Random streams.** The JAX backend compiles a *copy* of each random
   generator (a shared variable of
   :class:`~pytensor.tensor.random.type.RandomType`): within one compiled
@@ -126,12 +130,68 @@ def _arange_with_typed_constants():
                   name='blocks_jax_arange_typed_constants')
 
 
+def _arange_with_static_bounds():
+    """A rewrite that gives ``arange`` bounds JAX can see as static sizes.
+
+    PyTensor's JAX backend compiles ``arange`` only when each bound is a
+    constant or an array's ``Shape_i``; shape rewrites turn the length of a
+    flattened vector into a product of sizes (``arange(y.flatten().shape[0])``
+    becomes ``arange(y.shape[0] * y.shape[1])``), which it refuses. Such a
+    bound is replaced by the size of a variable of the graph that has it as
+    its shape (the flattened vector), found with PyTensor's shape inference.
+
+    """
+    from pytensor.graph.basic import Constant, equal_computations
+    from pytensor.graph.rewriting.basic import GraphRewriter
+    from pytensor.graph.traversal import ancestors
+    from pytensor.tensor.basic import ARange
+    from pytensor.tensor.shape import Shape_i
+
+    from blocks.compile import pytensor_internals as internals
+
+    def static(bound):
+        return isinstance(bound, Constant) or (
+            bound.owner is not None and isinstance(bound.owner.op, Shape_i))
+
+    def size_for(bound, node, fgraph, shape_feature):
+        for variable in fgraph.variables:
+            shape = internals.inferred_shape(shape_feature, variable) or ()
+            for axis, size in enumerate(shape):
+                if (equal_computations([bound], [size]) and
+                        node.outputs[0] not in ancestors([variable])):
+                    return Shape_i(axis)(variable)
+        return bound
+
+    class ArangeWithStaticBounds(GraphRewriter):
+        def apply(self, fgraph):
+            nodes = [node for node in fgraph.toposort()
+                     if isinstance(node.op, ARange) and
+                     not all(map(static, node.inputs))]
+            if not nodes:
+                return
+            shape_feature, attached = internals.shape_feature_of(fgraph)
+            try:
+                for node in nodes:
+                    bounds = [bound if static(bound) else
+                              size_for(bound, node, fgraph, shape_feature)
+                              for bound in node.inputs]
+                    if bounds != node.inputs:
+                        fgraph.replace(node.outputs[0], node.op(*bounds),
+                                       reason='blocks_jax_arange_static_bounds')
+            finally:
+                if attached:
+                    fgraph.remove_feature(shape_feature)
+
+    return ArangeWithStaticBounds()
+
+
 def jax_mode(mode='JAX'):
     """The mode Blocks compiles a JAX function with.
 
     It is `mode` plus PyTensor's ``unsafe`` rewrite (which removes the
-    ``Assert`` nodes that the JAX backend would skip anyway) and a rewrite
-    that types the constants of ``arange``.
+    ``Assert`` nodes that the JAX backend would skip anyway) and two
+    rewrites of ``arange``: one gives its bounds as sizes of arrays, one
+    types its constants.
 
     Parameters
     ----------
@@ -148,7 +208,8 @@ def jax_mode(mode='JAX'):
     mode = get_mode(mode)
     try:
         mode = mode.including('unsafe')
-        return mode.register((_arange_with_typed_constants(), 99))
+        return mode.register((_arange_with_static_bounds(), 98.9),
+                             (_arange_with_typed_constants(), 99))
     except AttributeError:
         # A mode built on a graph rewriter rather than a database query
         # cannot be extended; it is used as it is.
@@ -226,7 +287,8 @@ def _generator_from_jax_state(state, previous):
     continues with a valid generator.
 
     """
-    key = numpy.asarray(state['jax_state']).astype(numpy.uint64)
+    from blocks.compile.pytensor_internals import JAX_STATE_KEY
+    key = numpy.asarray(state[JAX_STATE_KEY]).astype(numpy.uint64)
     low = int(key[0]) | (int(key[1]) << 32)
     bit_state = previous.bit_generator.state
     bit_state['state']['state'] = (
@@ -265,7 +327,7 @@ class JAXFunction:
                          for shared, _ in random_states]
 
     def __call__(self, *args, **kwargs):
-        from pytensor.link.jax.dispatch import jax_typify
+        from blocks.compile.pytensor_internals import jax_typify
         for index, (shared, container) in enumerate(self.random_states):
             value = shared.container.storage[0]
             if value is not self._written[index]:

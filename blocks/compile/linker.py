@@ -30,12 +30,14 @@ from contextlib import contextmanager
 from pytensor.compile.ops import DeepCopyOp, ViewOp
 from pytensor.link.vm import VMLinker
 from pytensor.raise_op import CheckAndRaise
+from pytensor.scalar.basic import ScalarOp
 from pytensor.tensor.basic import (ARange, MakeVector, ScalarFromTensor,
                                    TensorFromScalar)
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
 from pytensor.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
 from pytensor.tensor.subtensor import Subtensor
 
+from blocks.compile import pytensor_internals as internals
 from blocks.compile.c_modules import precompile_c_modules
 from blocks.compile.numpy_elemwise import make_numpy_thunk, runs_in_numpy
 
@@ -94,7 +96,7 @@ class ParallelCVMLinker(VMLinker):
 
     def make_all(self, profiler=None, input_storage=None,
                  output_storage=None, storage_map=None):
-        if not self.c_thunks:
+        if not self.c_thunks or not internals.fast_path_available():
             return super().make_all(profiler, input_storage, output_storage,
                                     storage_map)
         order = self.schedule(self.fgraph)
@@ -105,9 +107,13 @@ class ParallelCVMLinker(VMLinker):
                     implementations[node] = 'py'
                 elif runs_in_numpy(node):
                     implementations[node] = 'numpy'
-        precompile_c_modules(
-            [node for node in order if node not in implementations],
-            workers=self.workers, warm_up_cvm=self.use_cloop)
+        try:
+            precompile_c_modules(
+                [node for node in order if node not in implementations],
+                workers=self.workers, warm_up_cvm=self.use_cloop)
+        except Exception as error:  # PyTensor compiles them when linking
+            internals.warn_once("Blocks could not compile the C modules "
+                                "in parallel", error)
         with thunk_implementations(implementations):
             return super().make_all(profiler, input_storage, output_storage,
                                     storage_map)
@@ -123,10 +129,15 @@ BOOKKEEPING_OPS = (Shape, Shape_i, SpecifyShape, Reshape, DimShuffle,
 def runs_in_python(node):
     """Whether :class:`ParallelCVMLinker` runs `node` as a Python thunk.
 
-    True for the operations in :data:`BOOKKEEPING_OPS` and for nodes whose
-    inputs and outputs are all scalars (0-d), unless they are elementwise
-    operations that NumPy has no ufunc for (fused ``Composite`` ones): those
-    take tens of microseconds per call in Python.
+    True for the operations in :data:`BOOKKEEPING_OPS` (views and shape
+    bookkeeping, which compute nothing) and for other nodes whose inputs and
+    outputs are all scalars (0-d), except elementwise and scalar operations:
+    PyTensor's Python implementations of those compute with NumPy's type
+    rules, not the C code's (``int32 + float32`` adds in ``float64`` there,
+    in ``float32`` in C). The C VM runs single ones with the NumPy thunk of
+    :mod:`blocks.compile.numpy_elemwise` when that computes as the C code
+    does (:func:`~blocks.compile.numpy_elemwise.runs_in_numpy`), others with
+    the C code.
 
     >>> from pytensor import tensor
     >>> x = tensor.matrix('x')
@@ -135,19 +146,16 @@ def runs_in_python(node):
     >>> runs_in_python(tensor.exp(x).owner)
     False
     >>> n = x.shape[0]
-    >>> runs_in_python((n * 2).owner)
-    True
+    >>> runs_in_python((n * 2).owner), runs_in_numpy((n * 2).owner)
+    (False, True)
 
     """
     if isinstance(node.op, BOOKKEEPING_OPS):
         return True
-    if not all(getattr(variable.type, 'ndim', None) == 0
-               for variable in node.inputs + node.outputs):
+    if isinstance(node.op, (Elemwise, ScalarOp)):
         return False
-    if isinstance(node.op, Elemwise):
-        ufunc = node.op.nfunc_spec
-        return ufunc is not None and ufunc[1] == len(node.inputs)
-    return True
+    return all(getattr(variable.type, 'ndim', None) == 0
+               for variable in node.inputs + node.outputs)
 
 
 _implementations = threading.local()
@@ -168,8 +176,9 @@ class _MakeThunk(object):
             return make_numpy_thunk(node, storage_map, compute_map)
         if chosen == 'py':
             impl = 'py'
-        return type(self.op).make_thunk(self.op, node, storage_map,
-                                        compute_map, no_recycling, impl=impl)
+        return internals.class_make_thunk(self.op, node, storage_map,
+                                          compute_map, no_recycling,
+                                          impl=impl)
 
 
 @contextmanager
@@ -199,7 +208,7 @@ def thunk_implementations(implementations):
         for key, op in ops.items():
             if key not in _shadowed_ops:
                 _shadowed_ops[key] = [op, 0]
-                op.__dict__['make_thunk'] = _MakeThunk(op)
+                internals.shadow_make_thunk(op, _MakeThunk(op))
             _shadowed_ops[key][1] += 1
     try:
         yield
@@ -210,5 +219,5 @@ def thunk_implementations(implementations):
                 entry[1] -= 1
                 if not entry[1]:
                     del _shadowed_ops[key]
-                    entry[0].__dict__.pop('make_thunk', None)
+                    internals.unshadow_make_thunk(entry[0])
         _implementations.chosen = outer
