@@ -58,15 +58,14 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    # Blocks is imported by the test modules, after this hook.
-    import pytensor
     if config.getoption('default_mode'):
         os.environ.pop('BLOCKS_COMPILE_MODE', None)
-        return
-    os.environ.setdefault('BLOCKS_COMPILE_MODE', 'FAST_COMPILE')
-    # Doctests evaluate graphs with ``Variable.eval``, which uses PyTensor's
-    # default mode rather than Blocks' compile_mode.
-    pytensor.config.mode = os.environ['BLOCKS_COMPILE_MODE']
+    else:
+        os.environ.setdefault('BLOCKS_COMPILE_MODE', 'FAST_COMPILE')
+    # Importing Blocks makes its compile mode PyTensor's default mode too,
+    # which doctests use through ``Variable.eval``; any spelling of a mode
+    # name is accepted (``cvm``, ``fast_compile``).
+    import blocks  # noqa: F401
 
 
 def pytest_ignore_collect(collection_path, config):

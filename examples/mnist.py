@@ -15,7 +15,6 @@ and 0.7 s training.
 Run ``python examples/mnist.py --help`` for the options.
 """
 import argparse
-import logging
 
 from pytensor import tensor
 
@@ -146,7 +145,6 @@ def parse_args(args=None):
 
 
 if __name__ == '__main__':
-    logging.basicConfig(level=logging.INFO)
     arguments = parse_args()
     main(epochs=arguments.epochs, batch_size=arguments.batch_size,
          learning_rate=arguments.learning_rate,
