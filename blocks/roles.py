@@ -14,7 +14,7 @@ __all__ = ['add_role', 'has_roles', 'VariableRole',
            'COLLECTED', 'COLLECTOR', 'ALGORITHM_HYPERPARAMETER',
            'ALGORITHM_BUFFER', 'BATCH_NORM_POPULATION_STATISTICS',
            'BATCH_NORM_POPULATION_MEAN', 'BATCH_NORM_POPULATION_STDEV',
-           'BATCH_NORM_OFFSET', 'BATCH_NORM_DIVISOR',
+           'BATCH_NORM_GRAPH_VARIABLE', 'BATCH_NORM_OFFSET', 'BATCH_NORM_DIVISOR',
            'BATCH_NORM_MINIBATCH_ESTIMATE', 'BATCH_NORM_SHIFT_PARAMETER',
            'BATCH_NORM_SCALE_PARAMETER']
 
@@ -271,6 +271,10 @@ BATCH_NORM_POPULATION_STDEV = BatchNormPopulationStdevRole()
 
 class BatchNormGraphVariableRole(VariableRole):
     """A variable of the batch-normalized graph."""
+
+
+#: A variable taking part in batch normalization in the graph
+BATCH_NORM_GRAPH_VARIABLE = BatchNormGraphVariableRole()
 
 
 class BatchNormOffsetRole(BatchNormGraphVariableRole):
