@@ -141,12 +141,11 @@ class MLP(FeedforwardSequence, Initializable):
             name = self.prototype.__class__.__name__.lower()
             linear.name = '{}_{}'.format(name, i)
             self.linear_transformations.append(linear)
+        # As in Blocks, `dims` is checked at allocation: a parent may give a
+        # partial list now and complete it before (LeNet's top MLP gets its
+        # input dimension from the convolutions).
         if dims is NoneAllocation:
             dims = [NoneAllocation] * (len(activations) + 1)
-        elif len(dims) != len(activations) + 1:
-            raise ValueError("dims must list one more dimension than there "
-                             "are activations ({} + 1), got {}".format(
-                                 len(activations), list(dims)))
         self.dims = list(dims)
         # Interleave the transformations and activations
         applications = [a for a in interleave([self.linear_transformations,

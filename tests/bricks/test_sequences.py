@@ -123,12 +123,15 @@ def test_mlp_lazy_dims():
     assert mlp.linear_transformations[1].W.get_value().shape == (4, 2)
 
 
-def test_mlp_dims_length_must_match_activations():
+def test_mlp_dims_length_is_checked_at_allocation():
+    # As in Blocks: a parent may complete the list before allocation.
+    mlp = MLP([Tanh(), None], [4, 2])
     with pytest.raises(ValueError, match=r"dims must list one more "
-                                         r"dimension than there are "
-                                         r"activations \(2 \+ 1\), got "
-                                         r"\[3, 4\]"):
-        MLP([Tanh(), None], [3, 4])
+                                         r"dimension than there are "):
+        mlp.allocate()
+    mlp.dims = [3] + mlp.dims
+    mlp.allocate()
+    assert mlp.linear_transformations[0].W.get_value().shape == (3, 4)
 
 
 def test_mlp_activations_must_be_a_list():
