@@ -12,5 +12,6 @@ variables before NumPy is first imported.
 """
 
 #: The benchmarks, in the order the runner runs them (module names).
-BENCHMARKS = ('mlp_epoch', 'big_mlp', 'data_stream', 'checkpoint',
-              'compile_modes', 'cold_start')
+BENCHMARKS = ('mlp_epoch', 'big_mlp', 'conv', 'recurrent', 'reverse_words',
+              'data_stream', 'background_stream', 'checkpoint',
+              'compile_modes', 'cold_start', 'distributed')
