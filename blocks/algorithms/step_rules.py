@@ -627,8 +627,7 @@ class RMSProp(CompositeRule):
 
     Attributes
     ----------
-    learning_rate, decay_rate, max_scaling :
-    :class:`~pytensor.compile.SharedVariable`
+    learning_rate, decay_rate, max_scaling : :class:`~pytensor.compile.SharedVariable`
         The hyperparameters of the two components.
 
     Notes
