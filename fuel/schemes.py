@@ -18,6 +18,7 @@ Examples
 3
 """
 import math
+import numbers
 from collections.abc import Iterable
 
 import numpy
@@ -432,3 +433,134 @@ def cross_validation(scheme_class, num_examples, num_folds, strict=True,
             .format(num_examples, num_folds))
     return _CrossValidationFolds(scheme_class, num_examples, num_folds, strict,
                                  kwargs)
+
+
+def _world_rank_and_size():
+    """The rank and size of MPI's world, or ``(0, 1)`` without ``mpi4py``."""
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return 0, 1
+    return MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
+
+
+def shard_bounds(length, rank, size):
+    """The ``[start, stop)`` of shard `rank` of `size` over `length` items.
+
+    The shards are contiguous, in rank order, and differ in length by at
+    most one; their union is the whole.
+
+    >>> [shard_bounds(7, rank, 3) for rank in range(3)]
+    [(0, 2), (2, 4), (4, 7)]
+    """
+    return (rank * length) // size, ((rank + 1) * length) // size
+
+
+def shard_request(request, rank, size):
+    """Shard `rank` of `size` of one request (a batch size or indices).
+
+    >>> shard_request([10, 11, 12, 13, 14], 1, 2)
+    [12, 13, 14]
+    >>> shard_request(5, 0, 2)
+    2
+    """
+    if isinstance(request, numbers.Integral):
+        start, stop = shard_bounds(int(request), rank, size)
+        return stop - start
+    if isinstance(request, slice):
+        request = range(*request.indices(request.stop))
+    start, stop = shard_bounds(len(request), rank, size)
+    shard = request[start:stop]
+    return shard.tolist() if isinstance(shard, numpy.ndarray) else list(shard)
+
+
+class ShardIterator:
+    """Iterate over the shards of another request iterator's requests.
+
+    The rank and size are looked up at every request when they were not
+    given, so an iterator pickled by one worker continues, once unpickled
+    by another (or in a job of another size), with that worker's shard of
+    the remaining requests.
+    """
+    def __init__(self, iterator, rank=None, size=None):
+        self.iterator = iterator
+        self.rank = rank
+        self.size = size
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        request = next(self.iterator)
+        rank, size = self.rank, self.size
+        if rank is None or size is None:
+            world_rank, world_size = _world_rank_and_size()
+            rank = world_rank if rank is None else rank
+            size = world_size if size is None else size
+        return shard_request(request, rank, size)
+
+
+class ShardedScheme(IterationScheme):
+    """Each worker's share of every request of another batch scheme.
+
+    For data-parallel training (:mod:`blocks.distributed`): every worker
+    iterates over the same requests of `scheme` and takes its contiguous
+    shard of each, in rank order, so the union of the workers' shards of
+    a batch is the batch one process would read, and every worker sees the
+    same number of batches (a shard may be empty when a batch has fewer
+    examples than there are workers).
+
+    Parameters
+    ----------
+    scheme : :class:`IterationScheme`
+        A scheme whose requests are lists of indices or batch sizes (a
+        :class:`BatchScheme` or :class:`ConstantScheme`). A shuffling
+        scheme must draw the same order on every worker: seed it
+        identically (the default seed does).
+    rank : int, optional
+        This worker's rank. Default: the rank in ``MPI.COMM_WORLD``, looked
+        up at each request (0 when ``mpi4py`` is not installed).
+    size : int, optional
+        The number of workers. Default: the size of ``MPI.COMM_WORLD``.
+
+    Examples
+    --------
+    >>> scheme = SequentialScheme(10, batch_size=4)
+    >>> list(ShardedScheme(scheme, rank=0, size=2).get_request_iterator())
+    [[0, 1], [4, 5], [8]]
+    >>> list(ShardedScheme(scheme, rank=1, size=2).get_request_iterator())
+    [[2, 3], [6, 7], [9]]
+    """
+    requests_examples = False
+
+    def __init__(self, scheme, rank=None, size=None):
+        if not isinstance(scheme, IterationScheme):
+            raise TypeError('scheme must be an IterationScheme, got {!r}'
+                            .format(scheme))
+        if getattr(scheme, 'requests_examples', False):
+            raise ValueError('scheme must request batches to be sharded, got '
+                             '{!r}, which requests single examples'
+                             .format(scheme))
+        if size is not None and (isinstance(size, bool) or
+                                 not isinstance(size, numbers.Integral) or
+                                 size < 1):
+            raise ValueError('size must be a positive integer, got {!r}'
+                             .format(size))
+        if rank is not None and (isinstance(rank, bool) or
+                                 not isinstance(rank, numbers.Integral) or
+                                 rank < 0 or
+                                 (size is not None and rank >= size)):
+            raise ValueError('rank must be an integer in [0, size), got {!r} '
+                             '(size {!r})'.format(rank, size))
+        self.scheme = scheme
+        self.rank = rank
+        self.size = size
+
+    @property
+    def num_batches(self):
+        """The number of requests per epoch (the same on every worker)."""
+        return self.scheme.num_batches
+
+    def get_request_iterator(self):
+        return ShardIterator(self.scheme.get_request_iterator(), self.rank,
+                             self.size)

@@ -104,6 +104,9 @@ class DataStreamMonitoring(SimpleExtension, MonitoringExtension):
 
     """
     PREFIX_SEPARATOR = '_'
+    #: The class that evaluates the variables on the stream (the data-parallel
+    #: mode sets a distributed one on the instance).
+    evaluator_class = DatasetEvaluator
 
     def __init__(self, variables, data_stream, updates=None, **kwargs):
         kwargs.setdefault("after_epoch", True)
@@ -117,7 +120,7 @@ class DataStreamMonitoring(SimpleExtension, MonitoringExtension):
     def do(self, callback_name, *args):
         """Write the values of monitored variables to the log."""
         if self._evaluator is None:
-            self._evaluator = DatasetEvaluator(
+            self._evaluator = self.evaluator_class(
                 self.variables, self.updates,
                 compile_kwargs=training_compile_kwargs(self.main_loop))
         logger.info("Monitoring on auxiliary data started")

@@ -1,0 +1,396 @@
+"""Synchronous data-parallel gradient descent over MPI.
+
+:class:`DataParallel` wraps a :class:`~blocks.algorithms.GradientDescent`
+and splits its step in two compiled functions, built from the wrapped
+algorithm's public attributes (``gradients``, ``parameters``, ``updates``,
+``step_rule_updates``, ``theano_func_kwargs``):
+
+1. on each worker, the gradients of the cost on the worker's shard of the
+   batch, and the new values of the other updates (those extensions add);
+2. one allreduce of all of them, fused in one buffer and weighted by the
+   shard's number of examples;
+3. on each worker, the step rule applied to the reduced gradients, and the
+   reduced values of the other updates assigned.
+
+Every worker applies the same step to the same numbers, so the parameters
+stay identical (:meth:`DataParallel.check_parameters` verifies it).
+"""
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import numpy
+from pytensor import tensor
+from pytensor.graph.replace import clone_replace
+
+from blocks.algorithms import GradientDescent, TrainingAlgorithm
+from blocks.distributed.mpi import FusedBuffer, allreduce, world
+from blocks.graph import ComputationGraph
+from blocks.utils import compile_function
+
+logger = logging.getLogger(__name__)
+
+#: How the new value of an extra update (one that is neither a parameter's
+#: nor the step rule's) combines across workers.
+REDUCTIONS = ('mean', 'sum', 'min', 'max', 'local')
+
+
+def count_examples(batch):
+    """The number of examples in a batch: the length of its first source.
+
+    The default of :class:`DataParallel`'s ``count_examples``; it assumes
+    the examples lie along the first axis (pass another function for
+    time-major sequence batches, whose examples lie along the second).
+    """
+    first = next(iter(batch.values()))
+    return int(numpy.shape(first)[0]) if numpy.ndim(first) else 1
+
+
+class DataParallel(TrainingAlgorithm):
+    """Make a gradient descent algorithm data-parallel over MPI ranks.
+
+    Each worker (an MPI process) processes its shard of every batch (see
+    :class:`fuel.schemes.ShardedScheme`); the gradients are summed over the
+    workers in one fused allreduce, each weighted by its shard's number of
+    examples, and divided by the batch's number of examples, which is the
+    gradient one process computes on the whole batch when the cost is an
+    average over the batch's examples (Blocks' costs are). Every worker
+    then applies the same step rule to the same reduced gradients.
+
+    Parameters
+    ----------
+    algorithm : :class:`~blocks.algorithms.GradientDescent`
+        The algorithm to distribute. Its step rule must depend on the data
+        only through the gradients (all of Blocks' step rules do).
+    comm : ``mpi4py.MPI.Comm``, optional
+        The communicator. Default: ``MPI.COMM_WORLD``. It is not pickled;
+        an unpickled algorithm uses ``MPI.COMM_WORLD``.
+    count_examples : callable, optional
+        Maps a batch (a dict) to its number of examples. Default:
+        :func:`count_examples`, the length of the first source.
+    reductions : dict, optional
+        Maps the shared variables of extra updates (those added with
+        :meth:`add_updates`, or given to the algorithm as ``updates``) to
+        how their new values combine: ``'mean'`` (default: the mean over
+        the workers weighted by examples, right for quantities averaged
+        over the batch, such as a monitored cost, a ``TakeLast``
+        accumulator or batch normalization's population statistics),
+        ``'sum'`` (the increments are summed: counters, sums over
+        examples), ``'min'``, ``'max'``, or ``'local'`` (each worker keeps
+        its own).
+
+    Notes
+    -----
+    The gradients are reduced in their own dtype (``floatX``); when extra
+    updates are integers the fused buffer is float64. A worker whose shard
+    of a batch is empty contributes zeros (its ``'min'`` and ``'max'``
+    extras contribute their current values).
+
+    Examples
+    --------
+    Nothing talks to MPI before :meth:`initialize`:
+
+    >>> from pytensor import tensor
+    >>> from blocks.algorithms import Scale
+    >>> from blocks.utils import shared_floatx
+    >>> W = shared_floatx([1., 2.], name='W')
+    >>> x = tensor.matrix('x')
+    >>> cost = ((x - W) ** 2).sum(axis=1).mean()
+    >>> algorithm = DataParallel(GradientDescent(
+    ...     cost=cost, parameters=[W], step_rule=Scale(0.1)))
+    >>> algorithm.parameters == [W], algorithm.initialized
+    (True, False)
+
+    """
+    def __init__(self, algorithm, comm=None, count_examples=count_examples,
+                 reductions=None):
+        if not isinstance(algorithm, GradientDescent):
+            raise TypeError('algorithm must be a GradientDescent, got {!r}'
+                            .format(algorithm))
+        if not callable(count_examples):
+            raise TypeError('count_examples must be callable, got {!r}'
+                            .format(count_examples))
+        if reductions is not None and not isinstance(reductions, Mapping):
+            raise TypeError('reductions must be a dict, got {!r}'
+                            .format(reductions))
+        reductions = dict(reductions or {})
+        for variable, reduction in reductions.items():
+            if reduction not in REDUCTIONS:
+                raise ValueError(
+                    'reductions[{}] must be one of {}, got {!r}'.format(
+                        variable, ', '.join(map(repr, REDUCTIONS)),
+                        reduction))
+        self.algorithm = algorithm
+        self._comm = comm
+        self.count_examples = count_examples
+        self.reductions = reductions
+        self._gradients_function = None
+        self._step_function = None
+
+    # The main loop and extensions talk to the algorithm as to the wrapped
+    # one: the updates, the inputs and the checks of the batches.
+    @property
+    def comm(self):
+        """The communicator (``MPI.COMM_WORLD`` unless given)."""
+        if self._comm is None:
+            self._comm = world()
+        return self._comm
+
+    @property
+    def updates(self):
+        return self.algorithm.updates
+
+    @updates.setter
+    def updates(self, value):
+        self.algorithm.updates = value
+        self._gradients_function = None
+
+    def add_updates(self, updates):
+        """Add updates, combined over the workers by :attr:`reductions`."""
+        self.algorithm.add_updates(updates)
+        self._gradients_function = None
+
+    @property
+    def parameters(self):
+        return self.algorithm.parameters
+
+    @property
+    def inputs(self):
+        return getattr(self.algorithm, 'inputs', None)
+
+    @property
+    def theano_func_kwargs(self):
+        return self.algorithm.theano_func_kwargs
+
+    @property
+    def on_unused_sources(self):
+        return self.algorithm.on_unused_sources
+
+    def _validate_source_names(self, batch):
+        self.algorithm._validate_source_names(batch)
+
+    def _validate_batch(self, batch):
+        self.algorithm._validate_batch(batch)
+
+    @property
+    def initialized(self):
+        return self._gradients_function is not None
+
+    def _split_updates(self):
+        """The step's updates and the extra ones, from the public lists."""
+        step_variables = set(self.algorithm.parameters)
+        step_variables.update(variable for variable, _ in
+                              self.algorithm.step_rule_updates)
+        step, extra = [], []
+        for variable, value in self.algorithm.updates:
+            (step if variable in step_variables else extra).append(
+                (variable, value))
+        return step, extra
+
+    def initialize(self, batch=None):
+        """Compile the gradient function and the step function."""
+        algorithm = self.algorithm
+        if batch is not None:
+            self._validate_batch(batch)
+        parameters = algorithm.parameters
+        gradients = [algorithm.gradients[parameter]
+                     for parameter in parameters]
+        step_updates, extra_updates = self._split_updates()
+        self._extra_variables = [variable for variable, _ in extra_updates]
+        self._extra_reductions = [self.reductions.get(variable, 'mean')
+                                  for variable in self._extra_variables]
+
+        # 1. The gradients times the shard's number of examples (the
+        # product folds into the graph, often into the matrix products),
+        # and the extra updates' new values, per worker.
+        local_outputs = gradients + [value for _, value in extra_updates]
+        self._data_inputs = ComputationGraph(local_outputs).inputs
+        examples = tensor.scalar('shard_examples', dtype='float64')
+        local_outputs = [gradient * tensor.cast(examples, gradient.dtype)
+                         for gradient in gradients] + local_outputs[
+                             len(gradients):]
+        self._input_names = [variable.name for variable in self._data_inputs]
+        if getattr(algorithm, 'inputs', None) is None:
+            # The batches are checked against the wrapped algorithm's
+            # inputs, which its own initialize would have set.
+            algorithm.inputs = list(self._data_inputs)
+        logger.debug('Compiling the data-parallel gradient function')
+        self._gradients_function = compile_function(
+            self._data_inputs + [examples], local_outputs,
+            description='the data-parallel gradient function',
+            **algorithm.theano_func_kwargs)
+
+        # 2. The step rule on the reduced gradients divided by the batch's
+        # number of examples (folded into the step's elementwise loops),
+        # and the reduced extra values assigned.
+        reduced = [gradient.type('reduced_' + (parameter.name or 'gradient'))
+                   for parameter, gradient in zip(parameters, gradients)]
+        total = tensor.scalar('batch_examples', dtype='float64')
+        replacements = OrderedDict(
+            (gradient, summed / tensor.cast(total, gradient.dtype))
+            for gradient, summed in zip(gradients, reduced))
+        step_values = clone_replace([value for _, value in step_updates],
+                                    replace=replacements)
+        leftover = [variable for variable in
+                    ComputationGraph(step_values).inputs
+                    if variable not in reduced and variable is not total]
+        if leftover:
+            raise ValueError(
+                'the step rule depends on the data other than through the '
+                'gradients (on {}), so the workers cannot apply the same '
+                'step; DataParallel needs a step rule that is a function of '
+                'the gradients and its own state'.format(leftover))
+        extra_inputs = [variable.type('reduced_' + (variable.name or 'extra'))
+                        for variable in self._extra_variables]
+        updates = [(variable, value) for (variable, _), value
+                   in zip(step_updates, step_values)]
+        updates.extend(zip(self._extra_variables, extra_inputs))
+        logger.debug('Compiling the data-parallel step function')
+        self._step_function = compile_function(
+            reduced + [total] + extra_inputs, [], updates=updates,
+            description='the data-parallel step function',
+            **algorithm.theano_func_kwargs)
+
+        self._summed = [index for index, reduction
+                        in enumerate(self._extra_reductions)
+                        if reduction in ('mean', 'sum')]
+        self._gradient_dtypes = [gradient.dtype for gradient in gradients]
+        self._gradient_shapes = [parameter.get_value(borrow=True).shape
+                                 for parameter in parameters]
+        # The extra values' shapes are known once computed (aggregation
+        # accumulators change shape when reset): the workers agree on them
+        # at the first step, when the fused buffer is built.
+        self._fused = None
+
+    def _build_buffer(self, news):
+        """Agree on the extra values' shapes, and build the fused buffer."""
+        local = None if news is None else [numpy.shape(news[index])
+                                           for index in self._summed]
+        shapes = next((shapes for shapes in self.comm.allgather(local)
+                       if shapes is not None), None)
+        if shapes is None:
+            raise ValueError('the first batch is empty on every worker')
+        dtype = numpy.result_type(
+            numpy.float32, *self._gradient_dtypes +
+            [variable.dtype for variable in self._extra_variables])
+        self._extra_shapes = shapes
+        self._fused = FusedBuffer(self._gradient_shapes + shapes, dtype,
+                                  extra=1)
+        logger.info('Data-parallel training on %d workers; %d bytes are '
+                    'reduced per step', self.comm.Get_size(),
+                    self._fused.nbytes)
+
+    def process_batch(self, batch):
+        """Train on this worker's shard of a batch (collective)."""
+        if self._gradients_function is None:
+            self.initialize()
+        examples = self.count_examples(batch)
+        parameters = self.algorithm.parameters
+        olds = [variable.get_value(borrow=True)
+                for variable in self._extra_variables]
+        if examples:
+            self._validate_source_names(batch)
+            outputs = self._gradients_function(
+                *[batch[name] for name in self._input_names] +
+                [float(examples)])
+        else:
+            outputs = None
+        news = None if outputs is None else outputs[len(parameters):]
+        if self._fused is None:
+            self._build_buffer(news)
+        fused = self._fused
+        if outputs is None:
+            fused.zero(extra=[0])
+            news = olds
+        else:
+            for index, shape in zip(self._summed, self._extra_shapes):
+                if numpy.shape(news[index]) != shape:
+                    raise ValueError(
+                        'the new value of {} changed shape, from {} to {}; '
+                        "give it the reduction 'local', 'min' or 'max'"
+                        .format(self._extra_variables[index], shape,
+                                numpy.shape(news[index])))
+            # The gradients come weighted by the shard's number of
+            # examples; 'mean' extras are weighted here, 'sum' extras
+            # contribute their increment.
+            fused.pack(outputs[:len(parameters)], extra=[examples])
+            for index, start, stop in zip(
+                    self._summed, fused.offsets[len(parameters):-1],
+                    fused.offsets[len(parameters) + 1:]):
+                new = numpy.ravel(news[index])
+                if self._extra_reductions[index] == 'mean':
+                    fused.buffer[start:stop] = new
+                    fused.buffer[start:stop] *= examples
+                else:
+                    old = olds[index]
+                    fused.buffer[start:stop] = new - (
+                        numpy.ravel(old) if numpy.shape(old) ==
+                        numpy.shape(news[index]) else 0)
+        result = allreduce(self.comm, fused.buffer, fused.result)
+        total = fused.extra_values(result)[0]
+        if not total:
+            raise ValueError('the batch is empty on every worker')
+        unpacked = fused.unpack(result)
+        summed_gradients = [
+            array.astype(dtype, copy=False)
+            for array, dtype in zip(unpacked[:len(parameters)],
+                                    self._gradient_dtypes)]
+        extras = list(olds)
+        for array, index in zip(unpacked[len(parameters):], self._summed):
+            variable = self._extra_variables[index]
+            if self._extra_reductions[index] == 'mean':
+                value = array / total
+            elif numpy.shape(olds[index]) == array.shape:
+                value = olds[index] + array
+            else:
+                value = array
+            extras[index] = numpy.asarray(value).astype(variable.dtype)
+        for index, reduction in enumerate(self._extra_reductions):
+            if reduction in ('min', 'max'):
+                value = numpy.ascontiguousarray(news[index])
+                extras[index] = allreduce(self.comm, value,
+                                          operation=reduction)
+            elif reduction == 'local':
+                extras[index] = news[index]
+        self._step_function(*(summed_gradients + [float(total)] + extras))
+
+    def check_parameters(self):
+        """Raise if the parameters differ between the workers (collective).
+
+        Compares a SHA-256 digest of every parameter's bytes (and of the
+        step rule's state) across the workers; cheap enough to call every
+        few hundred steps.
+        """
+        digest = hashlib.sha256()
+        variables = list(self.algorithm.parameters) + [
+            variable for variable, _ in self.algorithm.step_rule_updates]
+        for variable in variables:
+            digest.update(numpy.ascontiguousarray(
+                variable.get_value(borrow=True)).tobytes())
+        digests = self.comm.allgather(digest.hexdigest())
+        if len(set(digests)) != 1:
+            raise RuntimeError(
+                'the parameters differ between the workers (digests by '
+                'rank: {}); the workers no longer train the same model'
+                .format(digests))
+        return digests[0]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in ('_gradients_function', '_step_function'):
+            state[name] = None
+        state['_comm'] = None
+        for name in ('_fused', '_data_inputs', '_input_names',
+                     '_extra_variables', '_extra_reductions', '_summed',
+                     '_gradient_dtypes', '_gradient_shapes',
+                     '_extra_shapes'):
+            state.pop(name, None)
+        return state
+
+    def __getattr__(self, name):
+        # Attributes of the wrapped algorithm (cost, step_rule, steps,
+        # total_gradient_norm...) read through; never during unpickling.
+        if name.startswith('__') or 'algorithm' not in self.__dict__:
+            raise AttributeError(name)
+        return getattr(self.__dict__['algorithm'], name)

@@ -1,0 +1,180 @@
+"""Real ``mpiexec -n 2`` jobs (loopback, bounded in time) of data-parallel
+training: equivalence with one process, rank-0 extensions, SIGKILL and exact
+resumption, a failing worker aborting the job.
+
+The jobs run :mod:`tests.distributed.mlp_job` in float64.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+pytest.importorskip(
+    'mpi4py', reason="mpi4py is not installed: pip install -e '.[mpi]'")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+MPIEXEC = (shutil.which('mpiexec', path=os.path.dirname(sys.executable)) or
+           shutil.which('mpiexec'))
+pytestmark = pytest.mark.skipif(
+    MPIEXEC is None, reason="no mpiexec: pip install -e '.[mpi]' brings "
+                            "MPICH's")
+TIMEOUT = 240
+#: Equivalence to one process, in float64 (the issue's bound).
+TOLERANCE = 1e-12
+
+
+def run(arguments, workers=None, command=None, **environment):
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTENSOR_FLAGS='floatX=float64',
+               OMP_NUM_THREADS='1', OPENBLAS_NUM_THREADS='1',
+               # MPICH's hydra: start the workers here, no ssh.
+               HYDRA_LAUNCHER='fork', **environment)
+    for name in ('BLOCKS_TEST_KILL_RANK', 'BLOCKS_TEST_FAIL_RANK',
+                 'BLOCKS_TEST_TERM_RANK'):
+        if name not in environment:
+            env.pop(name, None)
+    command = (command or [sys.executable, '-m', 'tests.distributed.mlp_job']
+               ) + arguments
+    if workers is not None:
+        command = [MPIEXEC, '-n', str(workers)] + command
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=TIMEOUT)
+
+
+def load(path):
+    with numpy.load(path) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def checkpoint_values(source):
+    """The parameters and monitored values of a checkpoint, as in the jobs'
+    outputs."""
+    from blocks.serialization import load as load_main_loop
+    from tests.distributed.mlp_job import records
+    main_loop = load_main_loop(source)
+    values = {'parameter:' + name: value for name, value in
+              main_loop.model.get_parameter_values().items()}
+    values.update(records(main_loop))
+    return values
+
+
+def assert_close(expected, actual, tolerance):
+    assert sorted(actual) == sorted(expected)
+    assert any(name.startswith('valid_') for name in expected)
+    assert any(name.startswith('train_') for name in expected)
+    for name, value in expected.items():
+        numpy.testing.assert_allclose(actual[name], value, rtol=0,
+                                      atol=tolerance, err_msg=name)
+
+
+@pytest.fixture(scope='module')
+def jobs(tmp_path_factory):
+    """One process with batch 16, and 2 workers with batch 8 each."""
+    folder = tmp_path_factory.mktemp('mpi')
+    single = run([str(folder / 'single.npz'), '--batch-size', '16'])
+    assert single.returncode == 0, single.stderr
+    parallel = run([str(folder / 'parallel.npz'), '--batch-size', '16',
+                    '--parallel', '--checkpoint', str(folder / 'straight.tar')],
+                   workers=2)
+    assert parallel.returncode == 0, parallel.stdout + parallel.stderr
+    return folder, parallel
+
+
+def test_two_workers_equal_one_process_with_the_union_batch(jobs):
+    folder, _ = jobs
+    single = load(folder / 'single.npz')
+    parallel = load(folder / 'parallel.npz')
+    # Parameters after 20 steps of Adam, the training cost of every batch
+    # and the validation cost and error rate over a sharded stream.
+    assert_close(single, parallel, TOLERANCE)
+
+
+def test_uneven_shards_are_weighted_by_examples(tmp_path):
+    # Batches of 15 (and a last one of 6) split 7 + 8 (and 3 + 3).
+    single = run([str(tmp_path / 'single.npz'), '--batch-size', '15'])
+    assert single.returncode == 0, single.stderr
+    parallel = run([str(tmp_path / 'parallel.npz'), '--batch-size', '15',
+                    '--parallel'], workers=2)
+    assert parallel.returncode == 0, parallel.stdout + parallel.stderr
+    assert_close(load(tmp_path / 'single.npz'),
+                 load(tmp_path / 'parallel.npz'), TOLERANCE)
+
+
+def test_workers_hold_identical_parameters(jobs):
+    folder, _ = jobs
+    digests = [(folder / 'parallel.npz.rank{}'.format(rank)).read_text()
+               for rank in range(2)]
+    assert len(digests[0]) == 64 and digests[0] == digests[1]
+
+
+def test_writing_extensions_act_on_rank_zero_only(jobs):
+    _, parallel = jobs
+    # Printing (every 10 batches and at the end) prints on rank 0 alone.
+    assert parallel.stdout.count('BEFORE FIRST EPOCH') == 1
+    assert parallel.stdout.count('TRAINING HAS BEEN FINISHED') == 1
+
+
+def test_sigkill_brings_the_job_down_and_resumes_bit_identical(jobs,
+                                                               tmp_path):
+    folder, _ = jobs
+    checkpoint = str(tmp_path / 'resumed.tar')
+    kill_at = int(numpy.random.RandomState(2026).randint(2, 19))
+    killed = run([str(tmp_path / 'killed.npz'), '--batch-size', '16',
+                  '--parallel', '--checkpoint', checkpoint,
+                  '--kill-at', str(kill_at)],
+                 workers=2, BLOCKS_TEST_KILL_RANK=str(kill_at % 2))
+    # Hydra notices the killed worker and ends the other one (no hang).
+    assert killed.returncode != 0
+    assert 'BAD TERMINATION' in killed.stdout + killed.stderr
+    assert not os.path.exists(tmp_path / 'killed.npz')
+    shutil.copy(checkpoint, tmp_path / 'one_worker.tar')
+
+    # Resumed as the documentation says, with the same number of workers.
+    blocks_continue = shutil.which('blocks-continue',
+                                   path=os.path.dirname(sys.executable))
+    command = ([blocks_continue] if blocks_continue else
+               [sys.executable, '-m', 'blocks.scripts.continue_training'])
+    resumed = run([checkpoint], workers=2, command=command)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert resumed.stdout.count('TRAINING HAS BEEN FINISHED') == 1
+    straight = load(folder / 'parallel.npz')
+    with open(checkpoint, 'rb') as source:
+        result = checkpoint_values(source)
+    assert sorted(result) == sorted(straight)
+    for name, value in straight.items():
+        assert numpy.array_equal(result[name], value), name
+
+    # With another number of workers (one) training continues: the same
+    # model up to the order of floating point sums.
+    alone = run([str(tmp_path / 'alone.npz'), '--batch-size', '16',
+                 '--parallel', '--checkpoint', str(tmp_path / 'one_worker.tar'),
+                 '--resume'])
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert_close(straight, load(tmp_path / 'alone.npz'), TOLERANCE)
+
+
+def test_a_failing_worker_aborts_the_job_with_a_clear_message(tmp_path):
+    failed = run([str(tmp_path / 'failed.npz'), '--batch-size', '16',
+                  '--parallel', '--kill-at', '4'], workers=2,
+                 BLOCKS_TEST_FAIL_RANK='1')
+    assert failed.returncode != 0
+    output = failed.stdout + failed.stderr
+    assert 'training failed on rank 1 of 2; aborting the job' in output
+    assert 'a deliberate failure on this worker' in output
+
+
+def test_an_interrupt_on_one_worker_stops_all_after_the_same_batch(tmp_path):
+    # SIGTERM reaches rank 1 alone after step 6: without agreement, rank 0
+    # would wait forever in the next allreduce.
+    stopped = run([str(tmp_path / 'stopped.npz'), '--batch-size', '16',
+                   '--parallel', '--kill-at', '6'], workers=2,
+                  BLOCKS_TEST_TERM_RANK='1')
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert stopped.stdout.count('TRAINING HAS BEEN FINISHED') == 1
+    assert 'iterations_done: 6' in stopped.stdout
+    digests = [(tmp_path / 'stopped.npz.rank{}'.format(rank)).read_text()
+               for rank in range(2)]
+    assert digests[0] == digests[1]
