@@ -151,26 +151,27 @@ class WorkerSync(TrainingExtension):
 
 
 def data_parallel(main_loop_or_algorithm, **kwargs):
-    """Make a main loop (or a gradient descent algorithm) data-parallel.
+    r"""Make a main loop (or a gradient descent algorithm) data-parallel.
 
     Parameters
     ----------
-    main_loop_or_algorithm : :class:`~blocks.main_loop.MainLoop` or
-    :class:`~blocks.algorithms.GradientDescent`
-        A main loop is changed in place and returned: its algorithm wrapped
+    main_loop_or_algorithm : MainLoop or GradientDescent
+        A :class:`~blocks.main_loop.MainLoop` is changed in place and returned: its algorithm wrapped
         in :class:`~blocks.distributed.algorithms.DataParallel`, its writing
         extensions in :class:`RankZeroOnly`, its
         :class:`~blocks.extensions.monitoring.DataStreamMonitoring`
         extensions made to aggregate across the workers
         (:class:`~blocks.distributed.monitoring.DistributedDatasetEvaluator`),
-        and :class:`WorkerSync` appended. An algorithm is returned wrapped.
-    \\*\\*kwargs
+        and :class:`WorkerSync` appended. A
+        :class:`~blocks.algorithms.GradientDescent` is returned wrapped.
+    \*\*kwargs
         Passed to :class:`~blocks.distributed.algorithms.DataParallel`.
 
     Returns
     -------
-    The main loop, or the wrapped algorithm. Calling it again on its result
-    changes nothing.
+    MainLoop or DataParallel
+        The main loop, or the wrapped algorithm. Calling it again on its
+        result changes nothing.
 
     """
     if isinstance(main_loop_or_algorithm, DataParallel):
