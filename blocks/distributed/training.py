@@ -156,8 +156,9 @@ def data_parallel(main_loop_or_algorithm, **kwargs):
     Parameters
     ----------
     main_loop_or_algorithm : MainLoop or GradientDescent
-        A :class:`~blocks.main_loop.MainLoop` is changed in place and returned: its algorithm wrapped
-        in :class:`~blocks.distributed.algorithms.DataParallel`, its writing
+        A :class:`~blocks.main_loop.MainLoop` is changed in place and
+        returned: its algorithm wrapped in
+        :class:`~blocks.distributed.algorithms.DataParallel`, its writing
         extensions in :class:`RankZeroOnly`, its
         :class:`~blocks.extensions.monitoring.DataStreamMonitoring`
         extensions made to aggregate across the workers
