@@ -196,7 +196,7 @@ class GenericSequenceAttention(AbstractAttention):
 class SequenceContentAttention(GenericSequenceAttention, Initializable):
     """Attention mechanism that looks for relevant content in a sequence.
 
-    This is the attention mechanism used in [BCB]. The idea in a nutshell:
+    This is the attention mechanism used in [BCB]_. The idea in a nutshell:
 
     1. The states and the sequence are transformed independently,
     2. The transformed states are summed with every transformed sequence

@@ -50,7 +50,12 @@ What is used, and by whom:
 * ``jax_typify`` and a PCG64 generator's state as the JAX backend keeps it
   (``state['jax_state']``, the two 32-bit words of the low 64 bits):
   :func:`jax_typify`, :data:`JAX_STATE_KEY`
-  (:mod:`blocks.compile.jax_support`).
+  (:mod:`blocks.compile.jax_support`);
+* an attribute set on a ``Scan`` op instance, which the op keeps through
+  graph cloning and pickles with its ``__dict__``: :func:`record_step_graph`,
+  :func:`recorded_step_graph` (the annotated step of a recurrent brick, for
+  :class:`~blocks.graph.ComputationGraph`; from 3.3 on the op's own inner
+  graph is a frozen copy without names and tags).
 
 Importing this module compiles nothing and reads no PyTensor option.
 
@@ -361,3 +366,41 @@ def jax_typify(value):
     """A value as PyTensor's JAX backend stores it (a generator: a key)."""
     from pytensor.link.jax.dispatch import jax_typify as typify
     return typify(value)
+
+
+# --- Scan -------------------------------------------------------------------------
+
+#: The attribute of a ``Scan`` op that holds the step graph Blocks built.
+STEP_GRAPH_ATTRIBUTE = '_blocks_step_graph'
+
+
+def record_step_graph(scan_op, outputs, outer_inputs):
+    """Keep, with `scan_op`, the graph of its step as the step built it.
+
+    The Scan op keeps its own copy of the step (``scan_op.inner_outputs``):
+    PyTensor 3.0 clones the step with its tags, but from 3.3 on the copy is a
+    frozen graph (``FunctionGraph.freeze``) whose variables have no names and
+    no tags, and are shared by all structurally equal graphs. The variables
+    recorded here are the step's own, annotations included; the op holds
+    them in its ``__dict__``, so they follow it through ``clone_replace``
+    (which reuses the op) and pickling.
+
+    Parameters
+    ----------
+    scan_op : :class:`~pytensor.scan.op.Scan`
+        The op of the node that :func:`pytensor.scan` built.
+    outputs : list of :class:`~pytensor.graph.basic.Variable`
+        The outputs the step returned to :func:`pytensor.scan`.
+    outer_inputs : list of :class:`~pytensor.graph.basic.Variable`
+        The inputs of the Scan node: the step's graph stops at those of
+        them it uses (shared variables and other outer variables that the
+        step reads).
+
+    """
+    scan_op.__dict__[STEP_GRAPH_ATTRIBUTE] = (tuple(outputs),
+                                              tuple(outer_inputs))
+
+
+def recorded_step_graph(scan_op):
+    """``(outputs, outer_inputs)`` from :func:`record_step_graph`, or ``None``."""
+    return getattr(scan_op, '__dict__', {}).get(STEP_GRAPH_ATTRIBUTE)

@@ -9,6 +9,7 @@ from pytensor.graph.traversal import graph_inputs, io_toposort
 from pytensor.scan.op import Scan
 from toolz import unique
 
+from blocks.compile.pytensor_internals import recorded_step_graph
 from blocks.roles import has_roles, AUXILIARY, PARAMETER
 from blocks.utils import (compile_function, dict_union, is_graph_input,
                           is_shared_variable)
@@ -51,7 +52,11 @@ class ComputationGraph:
     scans : list of :class:`~pytensor.scan.op.Scan`
         All Scan ops used in this computation graph.
     scan_variables : list of :class:`~pytensor.tensor.TensorVariable`
-        All variables of the inner graphs of Scan ops.
+        All variables of the inner graphs of Scan ops. For the scan of a
+        recurrent brick (:func:`~blocks.bricks.recurrent.recurrent`) these
+        are the variables of the step as the step built them, with their
+        names and annotations; for other scans those of the op's own inner
+        graph (which PyTensor 3.3 and later keep without names and tags).
     updates : :class:`~collections.OrderedDict`
         All the updates (shared variable to its new value) found attached
         to the annotations: those of application calls
@@ -119,11 +124,26 @@ class ComputationGraph:
         return list(chain(*[g.variables + g.scan_variables
                             for g in self._scan_graphs]))
 
-    def _get_variables(self):
+    @classmethod
+    def _bounded(cls, outputs, blockers):
+        """The graph of `outputs` that stops at, and leaves out, `blockers`."""
+        graph = cls.__new__(cls)
+        graph.outputs = list(outputs)
+        graph._get_variables(blockers)
+        graph._has_inputs = {}
+        return graph
+
+    def _get_variables(self, blockers=()):
         """Collect variables, updates and auxiliary variables.
 
         In addition collects all :class:`~pytensor.scan.op.Scan` ops and
         recurses in the respective inner PyTensor graphs.
+
+        Parameters
+        ----------
+        blockers : collection of :class:`~pytensor.graph.basic.Variable`
+            Variables the graph stops at and leaves out (for the step of
+            a scan: the variables outside the loop that it reads).
 
         """
         updates = OrderedDict()
@@ -138,16 +158,17 @@ class ComputationGraph:
         if usual_outputs:
             # Sort apply nodes topologically, get variables and remove
             # duplicates
-            inputs = list(graph_inputs(self.outputs))
+            blockers = set(blockers)
+            inputs = list(graph_inputs(self.outputs, blockers=blockers))
             self.sorted_apply_nodes = io_toposort(inputs, usual_outputs)
-            self.scans = list(unique([node.op for node in
+            scan_nodes = list(unique([node for node in
                                       self.sorted_apply_nodes
                                       if isinstance(node.op, Scan)],
-                                     key=id))
-            self._scan_graphs = [ComputationGraph(scan.inner_outputs)
-                                 for scan in self.scans]
+                                     key=lambda node: id(node.op)))
+            self.scans = [node.op for node in scan_nodes]
+            self._scan_graphs = [_step_graph(node) for node in scan_nodes]
 
-            seen = set()
+            seen = set(blockers)
             main_vars = (
                 [var for var in chain(*[apply_node.inputs for apply_node
                                         in self.sorted_apply_nodes])
@@ -398,3 +419,21 @@ class ComputationGraph:
                 self._has_inputs[dependency] for dependency in dependencies)
             stack.pop()
         return self._has_inputs[variable]
+
+
+def _step_graph(node):
+    """The graph of the step of the Scan `node`, annotations included.
+
+    A recurrent brick records the step it built with the op
+    (:func:`~blocks.compile.pytensor_internals.record_step_graph`); its
+    graph stops at the outer variables the step reads (those it read when
+    built, and the node's inputs now, after a replacement). Other scans
+    give the op's own inner graph.
+
+    """
+    recorded = recorded_step_graph(node.op)
+    if recorded is None:
+        return ComputationGraph(node.op.inner_outputs)
+    outputs, outer_inputs = recorded
+    return ComputationGraph._bounded(
+        outputs, set(outer_inputs) | set(node.inputs))

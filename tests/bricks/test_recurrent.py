@@ -14,7 +14,7 @@ from blocks.bricks.recurrent import (BaseRecurrent, Bidirectional,
                                      GatedRecurrent, LSTM, recurrent,
                                      RecurrentStack, SimpleRecurrent)
 from blocks.bricks.recurrent.base import NO_SEQUENCES
-from blocks.filter import VariableFilter
+from blocks.filter import get_application_call, get_brick, VariableFilter
 from blocks.graph import apply_noise, ComputationGraph
 from blocks.initialization import Constant, IsotropicGaussian
 from blocks.main_loop import MainLoop
@@ -452,6 +452,101 @@ def test_auxiliary_variables_of_the_step_are_collected():
     cg = ComputationGraph(Monitored().apply(x))
     names = [v.name for v in cg.scan_variables if v.name]
     assert any(name.endswith('state_mean') for name in names)
+
+
+def _step_outputs(rnn, cg):
+    """The outputs of `rnn`'s activation inside the loop, as listed."""
+    return VariableFilter(roles=[OUTPUT], bricks=[rnn.children[0]])(
+        cg.scan_variables)
+
+
+def test_scan_variables_are_the_variables_the_step_built():
+    # The Scan op keeps a copy of the step: a clone on PyTensor 3.0, a
+    # frozen graph without names and tags from 3.3 on. The variables listed
+    # are the step's own on both, so those it returned are among them.
+    rnn = SimpleRecurrent(dim=3, activation=Tanh(), name='rnn')
+    x = tensor.tensor3('x')
+    h = rnn.apply(x)
+    cg = ComputationGraph(h)
+    step_call = get_application_call(h)
+    scan, = cg.scans
+    assert step_call.inner_outputs
+    assert all(any(output is variable for variable in cg.scan_variables)
+               for output in step_call.inner_outputs)
+    tanh_output, = _step_outputs(rnn, cg)
+    assert get_application_call(tanh_output).application.brick is \
+        rnn.children[0]
+    assert [variable.name for variable in step_call.inner_outputs] == [
+        'rnn_apply_states']
+    # The step reads the weights from outside the loop: they are among the
+    # graph's variables, not its scan variables.
+    assert rnn.W in cg.variables
+    assert not set(cg.scan_variables) & set(cg.variables)
+
+
+def test_scan_variables_of_equal_steps_keep_their_bricks():
+    # Two bricks with structurally equal steps: PyTensor 3.3 interns their
+    # frozen inner graphs into the same variables.
+    first = SimpleRecurrent(dim=3, activation=Tanh(name='first_tanh'),
+                            name='first')
+    second = SimpleRecurrent(dim=3, activation=Tanh(name='second_tanh'),
+                             name='second')
+    x = tensor.tensor3('x')
+    cg = ComputationGraph([first.apply(x) + second.apply(x)])
+    assert len(cg.scans) == 2
+    for rnn in (first, second):
+        output, = _step_outputs(rnn, cg)
+        assert output.name == '{}_apply_output'.format(rnn.children[0].name)
+
+
+def test_annotations_of_nested_scans_are_seen():
+    class Outer(BaseRecurrent):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = SimpleRecurrent(dim=2, activation=Tanh(),
+                                         name='inner')
+            self.children = [self.inner]
+
+        @recurrent(sequences=['inputs'], states=['states'],
+                   outputs=['states'], contexts=[])
+        def apply(self, inputs, states=None):
+            # inputs: (batch, inner time, dim); the inner brick iterates
+            # over the inner time
+            return states + self.inner.apply(inputs.dimshuffle(1, 0, 2))[-1]
+
+        def get_dim(self, name):
+            return 2
+    outer = Outer(name='outer')
+    y = tensor.tensor4('y')
+    cg = ComputationGraph(outer.apply(y))
+    assert len(cg.scans) == 1
+    assert [variable.name for variable in _step_outputs(outer.inner, cg)] \
+        == ['tanh_apply_output']
+
+
+def test_scan_variables_keep_annotations_through_replace_and_pickling(rng):
+    rnn = SimpleRecurrent(dim=3, activation=Tanh(), name='rnn',
+                          weights_init=IsotropicGaussian(0.5))
+    rnn.initialize()
+    x = tensor.tensor3('x')
+    h = rnn.apply(x)
+    noisy = apply_noise(ComputationGraph(h), [rnn.W], level=1.0, seed=3)
+    assert len(_step_outputs(rnn, noisy)) == 1
+    assert not set(noisy.scan_variables) & set(noisy.variables)
+
+    x_value = data(rng, T, B, 3)
+    h_value = compile_function([x], h)(x_value)
+    h_loaded, x_loaded = pickle.loads(pickle.dumps((h, x)))
+    cg = ComputationGraph(h_loaded)
+    tanh_output, = VariableFilter(roles=[OUTPUT], bricks=[Tanh])(
+        cg.scan_variables)
+    rnn_loaded = get_application_call(h_loaded).application.brick
+    assert rnn_loaded is not rnn
+    assert get_brick(tanh_output) is rnn_loaded.children[0]
+    assert rnn_loaded.W in cg.variables
+    assert not set(cg.scan_variables) & set(cg.variables)
+    assert_allclose(compile_function([x_loaded], h_loaded)(x_value),
+                    h_value, rtol=RTOL, atol=ATOL)
 
 
 def test_feedback_rnn_with_iterate_false_children():

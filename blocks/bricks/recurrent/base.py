@@ -16,8 +16,10 @@ import warnings
 import pytensor
 from pytensor import tensor
 from pytensor.graph.basic import Variable
+from pytensor.scan.op import Scan
 
 from blocks.bricks.base import Application, application, Brick
+from blocks.compile.pytensor_internals import record_step_graph
 from blocks.compile.scan import inner_mode
 from blocks.initialization import NdarrayInitialization
 from blocks.utils import (dict_subset, dict_union, is_shared_variable, pack,
@@ -118,6 +120,23 @@ def _match_type(variable, target_type):
            zip(variable.type.shape, target_type.shape)):
         variable = tensor.specify_shape(variable, target_type.shape)
     return variable
+
+
+def _scan_node(outputs):
+    """The Scan node that computes `outputs` (what :func:`pytensor.scan`
+    returned: the node's outputs, or slices of them), or ``None``."""
+    frontier = list(outputs)
+    for _ in range(3):
+        following = []
+        for variable in frontier:
+            owner = variable.owner
+            if owner is None:
+                continue
+            if isinstance(owner.op, Scan):
+                return owner
+            following.extend(owner.inputs)
+        frontier = following
+    return None
 
 
 def _with_iteration_signature(function):
@@ -395,6 +414,13 @@ def recurrent(*args, **kwargs):
                     return_list=True,
                     **scan_kwargs)
             result = pack(result)
+            # The op keeps a copy of the step that, from PyTensor 3.3 on,
+            # has no names and no annotations: ComputationGraph reads the
+            # step's own graph instead.
+            scan_node = _scan_node(result)
+            if scan_node is not None:
+                record_step_graph(scan_node.op, application_call.inner_outputs,
+                                  scan_node.inputs)
             if return_initial_states:
                 # Undo the Subtensor that drops the initial state: the
                 # buffer scan fills holds it in its first row
