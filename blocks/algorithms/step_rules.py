@@ -15,6 +15,11 @@ variables with the :const:`~blocks.roles.ALGORITHM_BUFFER` role, named after
 their parameter (``W_velocity``), so that it is checkpointed with the
 parameters.
 
+This module is longer than 600 lines because it keeps the original's
+fourteen step rules together, under the import path their pickles record;
+more than half of it is their documentation and the validation of their
+hyperparameters.
+
 """
 from collections import OrderedDict
 
