@@ -60,6 +60,7 @@ What is used, and by whom:
 Importing this module compiles nothing and reads no PyTensor option.
 
 """
+import functools
 import os
 import warnings
 
@@ -331,6 +332,22 @@ def numpy_spec(scalar_op):
 
 
 # --- Shape inference --------------------------------------------------------------
+
+def infer_shape_method(function):
+    """Make ``function(self, node, input_shapes)`` an ``Op.infer_shape``.
+
+    PyTensor 3.0 calls ``op.infer_shape(fgraph, node, input_shapes)``; 3.3
+    calls ``op.infer_shape(node, input_shapes)`` and warns about methods
+    that still take ``fgraph``. The method returned accepts both calls, and
+    its signature (through ``__wrapped__``) has no ``fgraph``.
+
+    """
+    @functools.wraps(function)
+    def infer_shape(self, *arguments):
+        node, input_shapes = arguments[-2:]
+        return function(self, node, input_shapes)
+    return infer_shape
+
 
 def shape_feature_of(fgraph):
     """``(feature, attached)``: the graph's ``ShapeFeature``, attaching one

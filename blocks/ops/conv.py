@@ -38,6 +38,8 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.scalar import upcast
 
+from blocks.compile.pytensor_internals import infer_shape_method
+
 __all__ = ['conv2d', 'conv2d_transpose', 'get_conv_output_shape',
            'conv_padding', 'Conv2d', 'Conv2dGradWeights', 'Conv2dGradInputs']
 
@@ -313,7 +315,8 @@ class Conv2d(_ConvOp):
                           for kernel in filters_shape[2:]]))]
         return (image_shape[0], filters_shape[0]) + tuple(sizes)
 
-    def infer_shape(self, fgraph, node, shapes):
+    @infer_shape_method
+    def infer_shape(self, node, shapes):
         return [self.output_shape(*shapes)]
 
     def pullback(self, inputs, outputs, cotangents):
@@ -362,7 +365,8 @@ class Conv2dGradWeights(_ConvOp):
     def output_shape(self, image_shape, output_grad_shape, filters_shape):
         return tuple(filters_shape)
 
-    def infer_shape(self, fgraph, node, shapes):
+    @infer_shape_method
+    def infer_shape(self, node, shapes):
         return [shapes[2]]
 
     def pullback(self, inputs, outputs, cotangents):
@@ -430,7 +434,8 @@ class Conv2dGradInputs(_ConvOp):
             channels = channels * self.num_groups
         return (output_grad_shape[0], channels) + tuple(image_like_shape[2:])
 
-    def infer_shape(self, fgraph, node, shapes):
+    @infer_shape_method
+    def infer_shape(self, node, shapes):
         return [self.output_shape(*shapes)]
 
     def pullback(self, inputs, outputs, cotangents):

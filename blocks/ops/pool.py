@@ -29,6 +29,8 @@ import pytensor.tensor as pt
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
+from blocks.compile.pytensor_internals import infer_shape_method
+
 __all__ = ['pool_2d', 'pool_output_shape', 'Pool2d', 'Pool2dGrad',
            'Pool2dGradGrad', 'POOL_MODES']
 
@@ -132,7 +134,8 @@ class Pool2d(Op):
                                        self.ignore_border, self.stride,
                                        self.pad))
 
-    def infer_shape(self, fgraph, node, shapes):
+    @infer_shape_method
+    def infer_shape(self, node, shapes):
         return [self.output_shape(shapes[0])]
 
     # NumPy kernels ---------------------------------------------------------
@@ -233,7 +236,8 @@ class Pool2dGrad(Op):
                                           (input_, output, output_grad))
         return Apply(self, [input_, output, output_grad], [input_.type()])
 
-    def infer_shape(self, fgraph, node, shapes):
+    @infer_shape_method
+    def infer_shape(self, node, shapes):
         return [shapes[0]]
 
     def perform(self, node, inputs, outputs):
@@ -298,7 +302,8 @@ class Pool2dGradGrad(Op):
         return Apply(self, [input_, output, input_like_grad],
                      [output.type()])
 
-    def infer_shape(self, fgraph, node, shapes):
+    @infer_shape_method
+    def infer_shape(self, node, shapes):
         return [shapes[1]]
 
     def perform(self, node, inputs, outputs):
