@@ -32,7 +32,7 @@ cross-correlation.
 import numbers
 
 import numpy
-import pytensor.tensor as pt
+from pytensor import tensor
 from pytensor.gradient import disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
@@ -199,7 +199,7 @@ class _ConvOp(Op):
         # backend needs (it cannot reshape to a computed shape).
         static = self.output_shape(*[input_.type.shape
                                      for input_ in shaped_by])
-        return pt.tensor(dtype=dtype, shape=tuple(
+        return tensor.tensor(dtype=dtype, shape=tuple(
             None if size is None else int(size) for size in static))
 
     def output_shape(self, *input_shapes):
@@ -285,7 +285,7 @@ class Conv2d(_ConvOp):
 
     """
     def make_node(self, image, filters):
-        image, filters = map(pt.as_tensor_variable, (image, filters))
+        image, filters = map(tensor.as_tensor_variable, (image, filters))
         return Apply(self, [image, filters], [self._output(image, filters)])
 
     def perform(self, node, inputs, outputs):
@@ -336,7 +336,7 @@ class Conv2dGradWeights(_ConvOp):
     """
     def make_node(self, image, output_grad, filters_like):
         image, output_grad, filters_like = map(
-            pt.as_tensor_variable, (image, output_grad, filters_like))
+            tensor.as_tensor_variable, (image, output_grad, filters_like))
         return Apply(self, [image, output_grad, filters_like],
                      [self._output(image, output_grad, filters_like)])
 
@@ -388,7 +388,7 @@ class Conv2dGradInputs(_ConvOp):
     """
     def make_node(self, filters, output_grad, image_like):
         filters, output_grad, image_like = map(
-            pt.as_tensor_variable, (filters, output_grad, image_like))
+            tensor.as_tensor_variable, (filters, output_grad, image_like))
         return Apply(self, [filters, output_grad, image_like],
                      [self._output(filters, output_grad, shaped_by=(
                          filters, output_grad, image_like))])
@@ -496,9 +496,10 @@ def conv2d(input, filters, input_shape=None, filter_shape=None,
 
     Examples
     --------
-    >>> import numpy, pytensor.tensor as pt
+    >>> import numpy
+    >>> from pytensor import tensor
     >>> from scipy.signal import convolve2d
-    >>> x, w = pt.tensor4('x'), pt.tensor4('w')
+    >>> x, w = tensor.tensor4('x'), tensor.tensor4('w')
     >>> image = numpy.arange(16.).reshape(1, 1, 4, 4)
     >>> kernel = numpy.array([[[[1., 2.], [3., 4.]]]])
     >>> out = conv2d(x, w).eval({x: image, w: kernel})
@@ -513,7 +514,7 @@ def conv2d(input, filters, input_shape=None, filter_shape=None,
     # The filter shape becomes a static shape (checked at run time), so
     # that shapes in the graph are constants where the input's are known.
     if filter_shape is not None:
-        filters = pt.specify_shape(filters, _hint(filter_shape))
+        filters = tensor.specify_shape(filters, _hint(filter_shape))
     return Conv2d(border_mode, subsample, filter_flip, filter_dilation,
                   num_groups)(input, filters)
 
@@ -539,8 +540,9 @@ def conv2d_transpose(input, filters, output_size, border_mode='valid',
 
     Examples
     --------
-    >>> import numpy, pytensor.tensor as pt
-    >>> x, w = pt.tensor4('x'), pt.tensor4('w')
+    >>> import numpy
+    >>> from pytensor import tensor
+    >>> x, w = tensor.tensor4('x'), tensor.tensor4('w')
     >>> y = conv2d_transpose(x, w, (4, 4))
     >>> y.eval({x: numpy.ones((1, 1, 3, 3)),
     ...         w: numpy.ones((1, 2, 2, 2))}).shape
@@ -548,7 +550,7 @@ def conv2d_transpose(input, filters, output_size, border_mode='valid',
 
     """
     rows, cols = (int(size) for size in output_size)
-    image_like = pt.zeros((1, 1, rows, cols), dtype=filters.dtype)
+    image_like = tensor.zeros((1, 1, rows, cols), dtype=filters.dtype)
     return Conv2dGradInputs(border_mode, subsample, filter_flip,
                             filter_dilation, num_groups)(filters, input,
                                                          image_like)

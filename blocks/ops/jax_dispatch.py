@@ -157,10 +157,11 @@ def register():
 
     Examples
     --------
-    >>> import numpy, pytensor, pytensor.tensor as pt
+    >>> import numpy, pytensor
+    >>> from pytensor import tensor
     >>> from blocks.ops import conv2d
     >>> register()
-    >>> x, w = pt.tensor4('x'), pt.tensor4('w')
+    >>> x, w = tensor.tensor4('x'), tensor.tensor4('w')
     >>> f = pytensor.function([x, w], conv2d(x, w), mode='JAX')
     >>> f(numpy.ones((1, 1, 3, 3)), numpy.ones((2, 1, 2, 2))).shape
     (1, 2, 2, 2)

@@ -25,7 +25,7 @@ Semantics are Theano's:
 import numbers
 
 import numpy
-import pytensor.tensor as pt
+from pytensor import tensor
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
@@ -40,7 +40,7 @@ POOL_MODES = ('max', 'sum', 'average_inc_pad', 'average_exc_pad')
 def _maximum(a, b):
     if isinstance(a, numbers.Integral) and isinstance(b, numbers.Integral):
         return max(a, b)
-    return pt.maximum(a, b)
+    return tensor.maximum(a, b)
 
 
 def pool_output_shape(imgshape, ws, ignore_border=False, stride=None,
@@ -119,7 +119,7 @@ class Pool2d(Op):
                                  "{}".format(self.pad, self.ws))
 
     def make_node(self, input_):
-        input_ = pt.as_tensor_variable(input_)
+        input_ = tensor.as_tensor_variable(input_)
         if input_.ndim < 2:
             raise TypeError("Pool2d needs a tensor of 2 or more dimensions, "
                             "got {} dimensions".format(input_.ndim))
@@ -232,7 +232,7 @@ class Pool2dGrad(Op):
         self.forward = forward
 
     def make_node(self, input_, output, output_grad):
-        input_, output, output_grad = map(pt.as_tensor_variable,
+        input_, output, output_grad = map(tensor.as_tensor_variable,
                                           (input_, output, output_grad))
         return Apply(self, [input_, output, output_grad], [input_.type()])
 
@@ -276,7 +276,7 @@ class Pool2dGrad(Op):
             grad_output_grad = self.forward(gradient_grad)
         # Max selections and window sums are piecewise constant in the
         # input and the output: their derivatives are zero.
-        return [pt.zeros_like(input_), pt.zeros_like(output),
+        return [tensor.zeros_like(input_), tensor.zeros_like(output),
                 grad_output_grad]
 
 
@@ -298,7 +298,7 @@ class Pool2dGradGrad(Op):
 
     def make_node(self, input_, output, input_like_grad):
         input_, output, input_like_grad = map(
-            pt.as_tensor_variable, (input_, output, input_like_grad))
+            tensor.as_tensor_variable, (input_, output, input_like_grad))
         return Apply(self, [input_, output, input_like_grad],
                      [output.type()])
 
@@ -319,7 +319,7 @@ class Pool2dGradGrad(Op):
 
     def pullback(self, inputs, outputs, cotangents):
         input_, output, input_like_grad = inputs
-        return [pt.zeros_like(input_), pt.zeros_like(output),
+        return [tensor.zeros_like(input_), tensor.zeros_like(output),
                 Pool2dGrad(self.forward)(input_, output, cotangents[0])]
 
 
@@ -348,8 +348,9 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0),
 
     Examples
     --------
-    >>> import numpy, pytensor.tensor as pt
-    >>> x = pt.matrix('x')
+    >>> import numpy
+    >>> from pytensor import tensor
+    >>> x = tensor.matrix('x')
     >>> pool_2d(x, (2, 2), ignore_border=True).eval(
     ...     {x: numpy.arange(16.).reshape(4, 4)})
     array([[ 5.,  7.],
