@@ -144,6 +144,18 @@ def pytensor_version():
     return pytensor.__version__
 
 
+def scan_inherits_outer_mode():
+    """Whether a scan's inner graph compiles in its outer function's mode.
+
+    From PyTensor 3.3 on it does, and scan's ``mode`` argument is
+    deprecated; before, the inner graph compiled in the mode given to
+    ``scan`` (PyTensor's C VM by default).
+
+    """
+    release = pytensor_version().split('+')[0].split('.')[:2]
+    return tuple(int(part) for part in release) >= (3, 3)
+
+
 def version_checked(version=None):
     """Whether `version` (by default the installed one) was checked.
 
