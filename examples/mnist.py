@@ -93,12 +93,14 @@ def stream(split, batch_size, num_examples=None):
                                                    batch_size=batch_size)))
 
 
-def main(epochs=1, batch_size=256, learning_rate=0.1, progress_bar=True,
-         checkpoint=None, num_examples=None):
-    """Train the tutorial's MLP and return the main loop.
+def build_main_loop(epochs=1, batch_size=256, learning_rate=0.1,
+                    progress_bar=True, checkpoint=None, num_examples=None,
+                    make_stream=stream):
+    """The tutorial's main loop, not yet run.
 
-    ``num_examples`` trains on the first examples of the training set only
-    (the test set is monitored whole).
+    ``make_stream(split, batch_size, num_examples)`` makes the training
+    and test streams (:func:`stream` by default; the data-parallel example
+    passes its sharded streams).
 
     """
     cost, error_rate = build_model()
@@ -108,7 +110,7 @@ def main(epochs=1, batch_size=256, learning_rate=0.1, progress_bar=True,
     extensions = [
         Timing(),
         DataStreamMonitoring(variables=[cost, error_rate],
-                             data_stream=stream('test', 1024),
+                             data_stream=make_stream('test', 1024),
                              prefix="test"),
         TrainingDataMonitoring([cost], prefix="train", after_epoch=True),
         NanGuard(),  # stops at the first NaN, keeping the last checkpoint
@@ -119,9 +121,21 @@ def main(epochs=1, batch_size=256, learning_rate=0.1, progress_bar=True,
     if progress_bar:
         extensions.append(ProgressBar())
     extensions.append(Printing())
-    main_loop = MainLoop(data_stream=stream('train', batch_size, num_examples),
-                         algorithm=algorithm, model=Model(cost),
-                         extensions=extensions)
+    return MainLoop(data_stream=make_stream('train', batch_size, num_examples),
+                    algorithm=algorithm, model=Model(cost),
+                    extensions=extensions)
+
+
+def main(epochs=1, batch_size=256, learning_rate=0.1, progress_bar=True,
+         checkpoint=None, num_examples=None):
+    """Train the tutorial's MLP and return the main loop.
+
+    ``num_examples`` trains on the first examples of the training set only
+    (the test set is monitored whole).
+
+    """
+    main_loop = build_main_loop(epochs, batch_size, learning_rate,
+                                progress_bar, checkpoint, num_examples)
     main_loop.run()
     return main_loop
 

@@ -21,19 +21,9 @@ checkpoint; resume with ``mpiexec -n 2 blocks-continue CHECKPOINT``.
 Run ``python examples/mnist_distributed.py --help`` for the options.
 """
 import argparse
-import logging
 
-from blocks.algorithms import GradientDescent, Scale
 from blocks.distributed import data_parallel
-from blocks.extensions import (FinishAfter, NanGuard, Printing, ProgressBar,
-                               Timing)
-from blocks.extensions.monitoring import (DataStreamMonitoring,
-                                          TrainingDataMonitoring)
-from blocks.extensions.saveload import Checkpoint
-from blocks.graph import ComputationGraph
-from blocks.main_loop import MainLoop
-from blocks.model import Model
-from examples.mnist import build_model
+from examples.mnist import build_main_loop
 from fuel.datasets import MNIST
 from fuel.schemes import SequentialScheme, ShardedScheme
 from fuel.streams import DataStream
@@ -56,27 +46,9 @@ def main(epochs=1, batch_size=256, learning_rate=0.1, progress_bar=True,
     ``batch_size`` is the batch of all the workers together.
 
     """
-    cost, error_rate = build_model()
-    cg = ComputationGraph(cost)
-    algorithm = GradientDescent(cost=cost, parameters=cg.parameters,
-                                step_rule=Scale(learning_rate=learning_rate))
-    extensions = [
-        Timing(),
-        DataStreamMonitoring(variables=[cost, error_rate],
-                             data_stream=sharded_stream('test', 1024),
-                             prefix="test"),
-        TrainingDataMonitoring([cost], prefix="train", after_epoch=True),
-        NanGuard(),
-        FinishAfter(after_n_epochs=epochs),
-    ]
-    if checkpoint:
-        extensions.append(Checkpoint(checkpoint, every_n_epochs=1))
-    if progress_bar:
-        extensions.append(ProgressBar())
-    extensions.append(Printing())
-    main_loop = data_parallel(MainLoop(
-        data_stream=sharded_stream('train', batch_size, num_examples),
-        algorithm=algorithm, model=Model(cost), extensions=extensions))
+    main_loop = data_parallel(build_main_loop(
+        epochs, batch_size, learning_rate, progress_bar, checkpoint,
+        num_examples, make_stream=sharded_stream))
     main_loop.run()
     return main_loop
 
@@ -105,7 +77,6 @@ def parse_args(args=None):
 
 
 if __name__ == '__main__':
-    logging.basicConfig(level=logging.INFO)
     arguments = parse_args()
     main(epochs=arguments.epochs, batch_size=arguments.batch_size,
          learning_rate=arguments.learning_rate,
