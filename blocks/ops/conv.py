@@ -30,6 +30,7 @@ cross-correlation.
 
 """
 import numbers
+import threading
 
 import numpy
 from pytensor import tensor
@@ -39,6 +40,7 @@ from pytensor.graph.op import Op
 from pytensor.scalar import upcast
 
 from blocks.compile.pytensor_internals import infer_shape_method
+from blocks.ops.im2col import col2im, im2col
 
 __all__ = ['conv2d', 'conv2d_transpose', 'get_conv_output_shape',
            'conv_padding', 'Conv2d', 'Conv2dGradWeights', 'Conv2dGradInputs']
@@ -220,37 +222,38 @@ class _ConvOp(Op):
         return sizes
 
     # NumPy kernels ---------------------------------------------------------
+    def _scratch(self, shape, dtype):
+        """A scratch array for `perform`, reused by the next call.
+
+        The columns are the largest array of a convolution (25 times the
+        image for 5x5 filters); a fresh one costs a page fault per page
+        each call. One buffer per Op and thread, never returned, dropped
+        when the Op is pickled.
+        """
+        local = self.__dict__.get('_scratch_buffers')
+        if local is None:
+            local = self.__dict__.setdefault('_scratch_buffers',
+                                             threading.local())
+        dtype = numpy.dtype(dtype)
+        nbytes = int(numpy.prod(shape, dtype=numpy.int64)) * dtype.itemsize
+        buffer = getattr(local, 'buffer', None)
+        if buffer is None or buffer.nbytes < nbytes:
+            buffer = local.buffer = numpy.empty(max(nbytes, 1), numpy.uint8)
+        return buffer[:nbytes].view(dtype).reshape(shape)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop('_scratch_buffers', None)
+        return state
+
     def _columns(self, image, kernel_size, output_size):
         """im2col: ``(channels, rows, columns, batch, out_rows, out_cols)``."""
-        (top, bottom), (left, right) = self._padding(kernel_size)
-        batch, channels, height, width = image.shape
-        if top or bottom or left or right:
-            padded = numpy.zeros((channels, batch, height + top + bottom,
-                                  width + left + right), dtype=image.dtype)
-            padded[:, :, top:top + height, left:left + width] = \
-                image.transpose(1, 0, 2, 3)
-        else:
-            padded = image.transpose(1, 0, 2, 3)
-        out_rows, out_cols = output_size
-        columns = numpy.empty((channels,) + tuple(kernel_size) +
-                              (batch, out_rows, out_cols), dtype=image.dtype)
-        for i, j, rows, cols in self._taps(kernel_size, output_size):
-            columns[:, i, j] = padded[:, :, rows, cols]
-        return columns
-
-    def _taps(self, kernel_size, output_size):
-        """The filter taps and the strided window each one reads."""
-        (step_rows, step_cols), (dil_rows, dil_cols) = (self.subsample,
-                                                        self.filter_dilation)
-        for i in range(kernel_size[0]):
-            rows = slice(i * dil_rows,
-                         i * dil_rows + step_rows * (output_size[0] - 1) + 1,
-                         step_rows)
-            for j in range(kernel_size[1]):
-                cols = slice(j * dil_cols,
-                             j * dil_cols + step_cols * (output_size[1] - 1) + 1,
-                             step_cols)
-                yield i, j, rows, cols
+        shape = ((image.shape[1],) + tuple(kernel_size) + image.shape[:1] +
+                 tuple(output_size))
+        return im2col(image, kernel_size, output_size,
+                      self._padding(kernel_size), self.subsample,
+                      self.filter_dilation,
+                      out=self._scratch(shape, image.dtype))
 
     def _filter_matrix(self, filters):
         """Filters as ``(groups, filters per group, taps per group)``."""
@@ -351,8 +354,11 @@ class Conv2dGradWeights(_ConvOp):
                              "expected {}".format(output_size, expected))
         columns = self._columns(image, kernel_size, output_size)
         columns = columns.reshape(self.num_groups, -1, columns[0, 0, 0].size)
-        gradient = numpy.matmul(self._output_gradient_matrix(output_grad),
-                                columns.transpose(0, 2, 1))
+        # columns @ output_grad^T, then transposed: BLAS is faster with
+        # the long axis (batch x positions) inside both operands.
+        gradient = numpy.matmul(
+            columns, numpy.ascontiguousarray(self._output_gradient_matrix(
+                output_grad).transpose(0, 2, 1))).transpose(0, 2, 1)
         gradient = gradient.reshape(filters_like.shape)
         if self.filter_flip:
             gradient = gradient[:, :, ::-1, ::-1]
@@ -411,18 +417,17 @@ class Conv2dGradInputs(_ConvOp):
                                  output_grad.shape[1], filters.shape[0]))
         batch = output_grad.shape[0]
         channels = filters.shape[1] * self.num_groups
-        columns = numpy.matmul(self._filter_matrix(filters).transpose(0, 2, 1),
-                               self._output_gradient_matrix(output_grad))
+        filter_matrix = self._filter_matrix(filters).transpose(0, 2, 1)
+        gradient_matrix = self._output_gradient_matrix(output_grad)
+        columns = numpy.matmul(
+            filter_matrix, gradient_matrix, out=self._scratch(
+                filter_matrix.shape[:2] + gradient_matrix.shape[2:],
+                numpy.result_type(filter_matrix, gradient_matrix)))
         columns = columns.reshape((channels,) + tuple(kernel_size) +
                                   (batch,) + tuple(output_size))
-        (top, bottom), (left, right) = self._padding(kernel_size)
-        padded = numpy.zeros((channels, batch, height + top + bottom,
-                              width + left + right), dtype=columns.dtype)
-        for i, j, rows, cols in self._taps(kernel_size, output_size):
-            padded[:, :, rows, cols] += columns[:, i, j]
-        gradient = padded[:, :, top:top + height, left:left + width]
-        outputs[0][0] = numpy.ascontiguousarray(
-            gradient.transpose(1, 0, 2, 3), dtype=node.outputs[0].dtype)
+        gradient = col2im(columns, (height, width), self._padding(kernel_size),
+                          self.subsample, self.filter_dilation)
+        outputs[0][0] = numpy.asarray(gradient, dtype=node.outputs[0].dtype)
 
     def connection_pattern(self, node):
         return [[True], [True], [False]]

@@ -181,6 +181,25 @@ def test_ops_pickle():
     numpy.testing.assert_allclose(original, restored)
 
 
+def test_scratch_buffers_are_reused_and_not_pickled():
+    op = Conv2d()
+    x, w = pt.tensor4('x'), pt.tensor4('w')
+    gx, gw = pytensor.grad((op(x, w) ** 2).sum(), [x, w])
+    function = pytensor.function([x, w], [gx, gw], mode=MODE)
+    image = numpy.random.default_rng(0).normal(size=(4, 3, 9, 9))
+    filters = numpy.random.default_rng(1).normal(size=(5, 3, 3, 3))
+    first = [value.copy() for value in function(image, filters)]
+    buffer = op._scratch_buffers.buffer
+    assert buffer.nbytes >= image.size * 9 * 8 * 49 // 81
+    second = function(image * 2, filters)
+    assert op._scratch_buffers.buffer is buffer
+    # y doubles: the input gradient doubles, the filter gradient quadruples
+    for scale, a, b in zip((2, 4), first, second):
+        numpy.testing.assert_allclose(scale * a, b, rtol=1e-12)
+    assert len(pickle.dumps(op)) < 1000
+    assert pickle.loads(pickle.dumps(op)) == op
+
+
 @pytest.mark.parametrize('argument, value', [
     ('border_mode', 'same'), ('border_mode', -1), ('border_mode', (1, 2, 3)),
     ('subsample', (0, 1)), ('filter_dilation', 2), ('num_groups', 0)])
