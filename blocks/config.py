@@ -32,7 +32,7 @@ The following configurations are supported:
 
    The seed used when initializing random number generators (RNGs) such as
    NumPy :class:`~numpy.random.RandomState` objects as well as PyTensor's
-   :class:`~pytensor.tensor.random.utils.RandomStream` objects. Must be an
+   :class:`~blocks.random_streams.RandomStream` objects. Must be an
    integer in [0, 2**32 - 1] (booleans and fractions are refused). By
    default this is set to 1.
 

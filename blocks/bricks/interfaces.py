@@ -1,12 +1,11 @@
 """Interfaces of bricks: what a kind of brick promises to its users."""
-import importlib
 from abc import ABCMeta
 
 import numpy
-from pytensor.tensor.random.utils import RandomStream
 
 from blocks.bricks.base import Brick, lazy
 from blocks.config import config
+from blocks.random_streams import RandomStream
 
 UNINITIALIZED = (
     "{brick} has no {setting}, so its parameters cannot be initialized; pass "
@@ -153,28 +152,9 @@ class LinearLike(Initializable):
         self._initialize_parameter(self.parameters[0], 'weights_init')
 
 
-class PicklableRandomStream(RandomStream):
-    """A :class:`~pytensor.tensor.random.utils.RandomStream` that pickles.
-
-    PyTensor's stream keeps the module it draws its distributions from,
-    which :mod:`pickle` refuses; this one pickles the module's name and
-    imports it again when loaded. Its seed sequence and shared generators
-    pickle as they are, so a loaded stream continues where it was.
-
-    """
-    def __getstate__(self):
-        # the stream caches its drawing methods (closures) as attributes
-        drawers = set().union(*(names for _, names in self.namespaces))
-        state = {key: value for key, value in self.__dict__.items()
-                 if key not in drawers}
-        state['namespaces'] = [(module.__name__, names)
-                               for module, names in self.namespaces]
-        return state
-
-    def __setstate__(self, state):
-        state['namespaces'] = [(importlib.import_module(name), names)
-                               for name, names in state['namespaces']]
-        self.__dict__.update(state)
+#: The stream of :class:`Random` bricks (its old name, which checkpoints of
+#: earlier Blocks releases refer to).
+PicklableRandomStream = RandomStream
 
 
 class Random(Brick):
@@ -184,13 +164,14 @@ class Random(Brick):
     ----------
     theano_seed : int or list, optional
         Seed to use for a
-        :class:`~pytensor.tensor.random.utils.RandomStream` object (the
+        :class:`~blocks.random_streams.RandomStream` object (the
         argument keeps its Theano-era name).
 
     Notes
     -----
-    Theano's ``MRG_RandomStreams`` is gone; PyTensor's
-    :class:`~pytensor.tensor.random.utils.RandomStream` keeps one shared
+    Theano's ``MRG_RandomStreams`` is gone; Blocks'
+    :class:`~blocks.random_streams.RandomStream` (PyTensor's stream, which
+    PyTensor deprecated, on PyTensor's public API) keeps one shared
     NumPy ``Generator`` per random variable, advanced automatically by
     every compiled function that draws from it.
 

@@ -28,7 +28,7 @@ To simulate optional attention, :class:`SequenceGenerator` wraps the
 pure recurrent network in :class:`FakeAttentionRecurrent`.
 
 Sampling (:meth:`SoftmaxEmitter.emit`) draws from the emitter's
-:class:`~pytensor.tensor.random.utils.RandomStream`: the draws come from
+:class:`~blocks.random_streams.RandomStream`: the draws come from
 shared generators that the function compiled from the
 :class:`~blocks.graph.ComputationGraph` of the generated outputs advances
 at every call (the updates of the scan are collected by the graph), and

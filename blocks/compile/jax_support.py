@@ -28,7 +28,7 @@ backend cannot do by itself:
   draws. :class:`JAXFunction` writes the state of the copy back into the
   shared variable, as a NumPy generator, after every call, and loads the
   shared variable's state into the copy before a call when something else
-  (another function, :meth:`~pytensor.tensor.random.utils.RandomStream.seed`,
+  (another function, :meth:`~blocks.random_streams.RandomStream.seed`,
   ``set_value``) changed it. Random streams thus behave as in the other
   modes: two functions drawing from one stream continue each other's
   draws, and a checkpoint holds the state reached, so that training

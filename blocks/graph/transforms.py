@@ -11,9 +11,14 @@ import warnings
 import numpy
 import pytensor
 from pytensor import tensor
-from pytensor.tensor.random.utils import RandomStream
 
 from blocks.config import config
+from blocks.random_streams import RandomStream
+
+try:  # PyTensor's own stream, deprecated since PyTensor 3
+    from pytensor.tensor.random.utils import RandomStream as PyTensorStream
+except ImportError:
+    PyTensorStream = RandomStream
 from blocks.roles import add_role, COLLECTED, COLLECTOR, DROPOUT
 from blocks.utils import is_shared_variable, shared_floatx_zeros
 
@@ -23,26 +28,21 @@ __all__ = ['apply_noise', 'apply_dropout', 'collect_parameters']
 def _random_stream(rng, seed):
     """Return `rng`, or a new :class:`RandomStream` seeded with `seed`."""
     if rng is not None:
-        if not isinstance(rng, RandomStream):
-            raise TypeError("rng must be a pytensor.tensor.random.utils."
+        if not isinstance(rng, (RandomStream, PyTensorStream)):
+            raise TypeError("rng must be a blocks.random_streams."
                             "RandomStream, got {!r}".format(rng))
         return rng
     if seed is None:
         seed = config.default_seed
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
         raise TypeError("seed must be an integer, got {!r}".format(seed))
-    with warnings.catch_warnings():
-        # PyTensor 3 steers towards explicit RNG updates; Blocks' transforms
-        # need the default updates that only RandomStream sets up.
-        warnings.filterwarnings('ignore', category=FutureWarning,
-                                message='RandomStream is deprecated')
-        return RandomStream(seed)
+    return RandomStream(seed)
 
 
 def _draw(rng, distribution, *args, **kwargs):
     """Draw from `rng`, silencing PyTensor's deprecation notices.
 
-    :class:`~pytensor.tensor.random.utils.RandomStream` gives each draw a
+    :class:`~blocks.random_streams.RandomStream` gives each draw a
     shared generator with a ``default_update``, so that every call of a
     compiled function advances it; PyTensor 3 announces that this
     mechanism will change, which is no concern of a Blocks user.
@@ -82,7 +82,7 @@ def apply_noise(computation_graph, variables, level, seed=None):
         Noise level (the standard deviation of the noise).
     seed : int, optional
         The seed with which the
-        :class:`~pytensor.tensor.random.utils.RandomStream` is initialized;
+        :class:`~blocks.random_streams.RandomStream` is initialized;
         :attr:`blocks.config.config.default_seed` (1) by default.
 
     Returns
@@ -135,7 +135,7 @@ def apply_dropout(computation_graph, variables, drop_prob, rng=None,
         with different probabilities for different layers, call it
         several times. A shared variable lets it change during training
         without recompiling.
-    rng : :class:`~pytensor.tensor.random.utils.RandomStream`, optional
+    rng : :class:`~blocks.random_streams.RandomStream`, optional
         Random number generator.
     seed : int, optional
         Random seed to be used if `rng` was not specified;

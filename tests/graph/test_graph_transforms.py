@@ -4,7 +4,6 @@ import pytensor
 import pytest
 from numpy.testing import assert_allclose
 from pytensor import tensor
-from pytensor.tensor.random.utils import RandomStream
 
 from blocks.bricks import Identity, Logistic, MLP
 from blocks.bricks.cost import SquaredError
@@ -12,6 +11,7 @@ from blocks.filter import get_brick, VariableFilter
 from blocks.graph import (apply_dropout, apply_noise, collect_parameters,
                           ComputationGraph)
 from blocks.initialization import Constant
+from blocks.random_streams import RandomStream
 from blocks.roles import COLLECTED, COLLECTOR, DROPOUT, INPUT, PARAMETER
 from blocks.utils import compile_function
 
