@@ -9,19 +9,28 @@ on random MNIST-sized examples, one thread per process:
 - ``2 workers``: ``mpiexec -n 2``, each worker a
   :class:`~blocks.distributed.DataParallel` on its 128 examples of batches of
   256 (the same work per process: examples per second should double, less
-  the allreduce); the note gives the ratio of examples per second to one
-  process, the share of a step spent in the allreduce of the gradients (a
-  worker's wall time inside ``MPI_Allreduce``, waiting for the other
-  included), and the allreduce's bandwidth (bytes of the buffer per second)
-  next to ``MPI_Allreduce`` of a buffer of the same size alone.
+  the reduction), with its default engine (``reduction='auto'``: shared
+  memory on one machine); the note gives the engine, the ratio of examples
+  per second to one process, the share of a step spent in the reduction of
+  the gradients (a worker's wall time inside it, waiting for the other
+  included), its bandwidth (bytes of the buffer per second) next to
+  ``MPI_Allreduce`` of a buffer of the same size alone, and the breakdown
+  of a worker's step (gradient function, reduction, step function, the
+  rest: Python, copies);
+- ``2 workers, reduce-scatter``: the same with the shared-memory
+  reduce-scatter that more workers per machine use
+  (``DataParallel.fuse_sum_of_two = False``), for comparison;
+- ``2 workers, mpi``: the same with ``reduction='mpi'`` (one
+  ``MPI_Allreduce`` of the fused buffer), for comparison.
 
 The steps call ``algorithm.process_batch`` directly (no main loop, no Fuel:
 the batches are slices of arrays in memory); the first steps (compilation,
 warm-up) are not timed. The jobs run with ``OMP_NUM_THREADS=1``. There is no
 PyTorch side. Without ``mpi4py`` or ``mpiexec`` the rows say so.
 
-``python -m benchmarks.distributed --job [--plain] STEPS BATCH DIMS`` is
-what the runner launches (one JSON line on rank 0's standard output).
+``python -m benchmarks.distributed --job [--plain | --engine ENGINE] STEPS
+BATCH DIMS`` is what the runner launches (one JSON line on rank 0's
+standard output).
 """
 import json
 import os
@@ -43,7 +52,23 @@ WARM_UP = 3
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def job(plain, steps, batch_size, dims):
+class _Timed:
+    """A compiled function that adds its wall time to a list."""
+    def __init__(self, function, spent):
+        self._function = function
+        self._spent = spent
+
+    def __call__(self, *args):
+        start = time.perf_counter()
+        value = self._function(*args)
+        self._spent.append(time.perf_counter() - start)
+        return value
+
+    def __getattr__(self, name):
+        return getattr(self._function, name)
+
+
+def job(plain, steps, batch_size, dims, engine='auto'):
     """Train and time; print one JSON line on rank 0."""
     from pytensor import tensor
     from blocks.algorithms import GradientDescent, Scale
@@ -76,21 +101,31 @@ def job(plain, steps, batch_size, dims):
         from blocks.distributed.mpi import allreduce, world
         comm = world()
         rank = comm.Get_rank()
-        algorithm = DataParallel(algorithm)
-        spent = []
+        algorithm = DataParallel(algorithm, reduction=(
+            'shared' if engine == 'reduce-scatter' else engine))
+        algorithm.fuse_sum_of_two = engine != 'reduce-scatter'
+        spent = {'reduction': [], 'gradients': [], 'step_rule': []}
 
         def timed_allreduce(*args, **kwargs):
             start = time.perf_counter()
             value = allreduce(*args, **kwargs)
-            spent.append(time.perf_counter() - start)
+            spent['reduction'].append(time.perf_counter() - start)
             return value
         dp_algorithms.allreduce = timed_allreduce
     algorithm.initialize()
     for step in range(WARM_UP):
         algorithm.process_batch(batches[step % len(batches)])
     if not plain:
+        if algorithm._shared is not None:
+            algorithm._shared.reduce = _Timed(algorithm._shared.reduce,
+                                              spent['reduction'])
+        for name, key in (('_gradients_function', 'gradients'),
+                          ('_step_function', 'step_rule')):
+            setattr(algorithm, name, _Timed(getattr(algorithm, name),
+                                            spent[key]))
         comm.Barrier()
-        del spent[:]
+        for times in spent.values():
+            del times[:]
     start = time.perf_counter()
     for step in range(steps):
         algorithm.process_batch(batches[step % len(batches)])
@@ -99,8 +134,16 @@ def job(plain, steps, batch_size, dims):
     if not plain:
         # The slowest worker sets the pace.
         result['step'] = comm.allreduce(result['step'], op=max_op())
-        result['allreduce'] = comm.allreduce(sum(spent) / steps,
+        # The breakdown is rank 0's (the other's is alike).
+        for key, times in spent.items():
+            result[key] = sum(times) / steps
+        result['allreduce'] = comm.allreduce(result['reduction'],
                                              op=max_op())
+        result['engine'] = algorithm.engine
+        if algorithm._shared is not None:
+            result['engine'] += (', summed in the step function'
+                                 if algorithm._shared.fused else
+                                 ', reduce-scatter')
         result['bytes'] = algorithm._fused.nbytes
         buffer = numpy.ones(algorithm._fused.buffer.shape,
                             algorithm._fused.dtype)
@@ -112,6 +155,7 @@ def job(plain, steps, batch_size, dims):
         result['mpi_allreduce'] = comm.allreduce(
             (time.perf_counter() - start) / steps, op=max_op())
         result['workers'] = comm.Get_size()
+        algorithm.close()
     if rank == 0:
         print(json.dumps(result), flush=True)
 
@@ -160,12 +204,15 @@ def run(quick, repeats, torch=None):
         return [Result('distributed', blocks=float('nan'),
                        notes='skipped: no mpiexec')]
     timeout = 120 if quick else 900
-    singles, pairs, independent = [], [], []
+    singles, independent = [], []
+    pairs = {'auto': [], 'reduce-scatter': [], 'mpi': []}
     # Alternate them, so that all see the same load on a shared machine.
     for _ in range(max(1, repeats)):
         singles.extend(_launch(base + ['--plain'] + arguments, timeout))
-        pairs.extend(_launch([mpiexec, '-n', '2'] + base + arguments,
-                             timeout))
+        for engine, results in pairs.items():
+            results.extend(_launch(
+                [mpiexec, '-n', '2'] + base + ['--engine', engine] +
+                arguments, timeout))
         # Two processes at once without MPI: the ceiling of 2 workers on
         # this machine now (what the cores and memory give two processes).
         independent.append(max(
@@ -173,39 +220,54 @@ def run(quick, repeats, torch=None):
                 base + ['--plain'] + arguments, timeout, copies=2)))
     single = float(numpy.median([result['step'] for result in singles]))
     ceiling = 2 * BATCH_SIZE / float(numpy.median(independent))
-    pair = sorted(pairs, key=lambda result: result['step'])[len(pairs) // 2]
     single_rate = BATCH_SIZE / single
-    pair_rate = 2 * BATCH_SIZE / pair['step']
-    megabytes = pair['bytes'] / 1e6
-    bandwidth = pair['bytes'] / pair['allreduce'] / 1e9
-    mpi_bandwidth = pair['bytes'] / pair['mpi_allreduce'] / 1e9
     layers = '-'.join(map(str, dims))
-    return [
-        Result('distributed/1 process', blocks=single,
-               blocks_rate=single_rate, unit='examples/s',
-               notes='{}, batch {}, seconds per step'.format(
-                   layers, BATCH_SIZE)),
-        Result('distributed/2 workers', blocks=pair['step'],
-               blocks_rate=pair_rate, unit='examples/s',
-               notes='{:.2f}x the examples/s of 1 process; allreduce {:.0%} '
-                     'of a step, {:.1f} MB at {:.2f} GB/s (MPI_Allreduce '
-                     'alone: {:.2f} GB/s); batch {} per worker; 2 processes '
-                     'without MPI at once: {:.2f}x'.format(
-                         pair_rate / single_rate,
-                         pair['allreduce'] / pair['step'], megabytes,
-                         bandwidth, mpi_bandwidth, BATCH_SIZE,
-                         ceiling / single_rate)),
-    ]
+    rows = [Result('distributed/1 process', blocks=single,
+                   blocks_rate=single_rate, unit='examples/s',
+                   notes='{}, batch {}, seconds per step'.format(
+                       layers, BATCH_SIZE))]
+    for engine, results in pairs.items():
+        pair = sorted(results,
+                      key=lambda result: result['step'])[len(results) // 2]
+        pair_rate = 2 * BATCH_SIZE / pair['step']
+        megabytes = pair['bytes'] / 1e6
+        bandwidth = pair['bytes'] / pair['allreduce'] / 1e9
+        mpi_bandwidth = pair['bytes'] / pair['mpi_allreduce'] / 1e9
+        breakdown = ', '.join('{} {:.1f} ms'.format(label, pair[key] * 1e3)
+                              for label, key in (
+                                  ('gradients', 'gradients'),
+                                  ('reduction', 'reduction'),
+                                  ('step rule', 'step_rule')))
+        rest = pair['step'] - sum(pair[key] for key in
+                                  ('gradients', 'reduction', 'step_rule'))
+        rows.append(Result(
+            'distributed/2 workers' + ('' if engine == 'auto' else
+                                       ', ' + engine),
+            blocks=pair['step'], blocks_rate=pair_rate, unit='examples/s',
+            notes='{:.2f}x the examples/s of 1 process; engine {}; '
+                  'reduction {:.0%} of a step, {:.1f} MB at {:.2f} GB/s '
+                  '(MPI_Allreduce alone: {:.2f} GB/s); step of rank 0: '
+                  '{}, rest {:.1f} ms; batch {} per worker; 2 processes '
+                  'without MPI at once: {:.2f}x'.format(
+                      pair_rate / single_rate, pair['engine'],
+                      pair['allreduce'] / pair['step'], megabytes,
+                      bandwidth, mpi_bandwidth, breakdown, rest * 1e3,
+                      BATCH_SIZE, ceiling / single_rate)))
+    return rows
 
 
 if __name__ == '__main__':
     if sys.argv[1:2] == ['--job']:
         options = sys.argv[2:]
         plain = options[:1] == ['--plain']
+        engine = 'auto'
         if plain:
             options = options[1:]
+        elif options[:1] == ['--engine']:
+            engine = options[1]
+            options = options[2:]
         job(plain, int(options[0]), int(options[1]),
-            tuple(int(dim) for dim in options[2].split(',')))
+            tuple(int(dim) for dim in options[2].split(',')), engine)
     else:
         for row in run(quick='--quick' in sys.argv, repeats=1):
             print(row.name, row.blocks, row.blocks_rate, row.notes)

@@ -249,6 +249,20 @@ def class_make_thunk(op, node, storage_map, compute_map, no_recycling,
                                no_recycling, impl=impl)
 
 
+def output_containers(function):
+    """The containers of a compiled function's outputs, or ``None``.
+
+    ``Function.output_storage`` (checked on 3.0.7 and 3.3.8): one container
+    per output, whose ``storage[0]`` the VM hands to the node computing the
+    output as the array to reuse; a C implementation writes into it when it
+    has the right shape, dtype and layout. Data-parallel training puts
+    views of its reduction buffer there, so that the gradients are computed
+    in place (:mod:`blocks.distributed.algorithms`), and checks by identity
+    whether they were.
+    """
+    return getattr(function, 'output_storage', None)
+
+
 # --- PyTensor's C module cache ---------------------------------------------------
 
 def c_module_key(node):

@@ -8,7 +8,8 @@ with the stream's scheme wrapped in :class:`fuel.schemes.ShardedScheme`,
 run with ``mpiexec -n N python script.py``. See ``docs/distributed.rst``.
 
 Modules: :mod:`~blocks.distributed.mpi` (the communicator, the fused
-allreduce), :mod:`~blocks.distributed.algorithms` (:class:`DataParallel`),
+allreduce), :mod:`~blocks.distributed.shared` (the reduction in shared
+memory), :mod:`~blocks.distributed.algorithms` (:class:`DataParallel`),
 :mod:`~blocks.distributed.monitoring` (aggregation across the workers),
 :mod:`~blocks.distributed.training` (:func:`data_parallel`, the rank-0
 extensions). ``mpi4py`` is needed only when training runs.

@@ -7,8 +7,11 @@ algorithm's public attributes (``gradients``, ``parameters``, ``updates``,
 
 1. on each worker, the gradients of the cost on the worker's shard of the
    batch, and the new values of the other updates (those extensions add);
-2. one allreduce of all of them, fused in one buffer and weighted by the
-   shard's number of examples;
+2. one reduction (a sum over the workers) of all of them, fused in one
+   buffer and weighted by the shard's number of examples: in shared memory
+   among the workers of a machine (:mod:`blocks.distributed.shared`, into
+   whose buffer the gradient function writes directly), with
+   ``MPI_Allreduce`` otherwise;
 3. on each worker, the step rule applied to the reduced gradients, and the
    reduced values of the other updates assigned.
 
@@ -21,11 +24,14 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 import numpy
+import pytensor
 from pytensor import tensor
 from pytensor.graph.replace import clone_replace
 
 from blocks.algorithms import GradientDescent, TrainingAlgorithm
+from blocks.compile import pytensor_internals as internals
 from blocks.distributed.mpi import FusedBuffer, allreduce, world
+from blocks.distributed.shared import open_shared_reduction
 from blocks.graph import ComputationGraph
 from blocks.utils import compile_function
 
@@ -34,6 +40,9 @@ logger = logging.getLogger(__name__)
 #: How the new value of an extra update (one that is neither a parameter's
 #: nor the step rule's) combines across workers.
 REDUCTIONS = ('mean', 'sum', 'min', 'max', 'local')
+
+#: The engines that sum the fused buffer over the workers.
+ENGINES = ('auto', 'shared', 'mpi')
 
 
 def count_examples(batch):
@@ -79,6 +88,18 @@ class DataParallel(TrainingAlgorithm):
         ``'sum'`` (the increments are summed: counters, sums over
         examples), ``'min'``, ``'max'``, or ``'local'`` (each worker keeps
         its own).
+    reduction : {'auto', 'shared', 'mpi'}, optional
+        How the fused buffer is summed over the workers. ``'shared'``: in
+        MPI-3 shared memory among the workers of each machine (a
+        reduce-scatter: worker ``r`` of a machine sums chunk ``r`` of all
+        its neighbours' buffers, and sums it with the other machines'
+        with an ``MPI_Allreduce`` among one worker per machine), see
+        :mod:`blocks.distributed.shared`; the machines must run equal
+        numbers of workers. ``'mpi'``: one ``MPI_Allreduce`` of the whole
+        buffer. ``'auto'`` (default): ``'shared'`` where it is possible
+        (an ``mpi4py`` communicator, equal numbers of workers per machine,
+        shared windows available), ``'mpi'`` otherwise. The engine in use
+        is :attr:`engine` once the first batch is processed.
 
     Notes
     -----
@@ -86,6 +107,11 @@ class DataParallel(TrainingAlgorithm):
     updates are integers the fused buffer is float64. A worker whose shard
     of a batch is empty contributes zeros (its ``'min'`` and ``'max'``
     extras contribute their current values).
+
+    The buffers are allocated at the first batch; with the shared engine
+    they are shared-memory windows, freed by :meth:`close` (collective) or
+    at exit. They are never pickled: an unpickled algorithm allocates them
+    again at its first batch, for the workers it then runs on.
 
     Examples
     --------
@@ -104,7 +130,7 @@ class DataParallel(TrainingAlgorithm):
 
     """
     def __init__(self, algorithm, comm=None, count_examples=count_examples,
-                 reductions=None):
+                 reductions=None, reduction='auto'):
         if not isinstance(algorithm, GradientDescent):
             raise TypeError('algorithm must be a GradientDescent, got {!r}'
                             .format(algorithm))
@@ -114,19 +140,40 @@ class DataParallel(TrainingAlgorithm):
         if reductions is not None and not isinstance(reductions, Mapping):
             raise TypeError('reductions must be a dict, got {!r}'
                             .format(reductions))
+        if reduction not in ENGINES:
+            raise ValueError('reduction must be one of {}, got {!r}'.format(
+                ', '.join(map(repr, ENGINES)), reduction))
         reductions = dict(reductions or {})
-        for variable, reduction in reductions.items():
-            if reduction not in REDUCTIONS:
+        for variable, combination in reductions.items():
+            if combination not in REDUCTIONS:
                 raise ValueError(
                     'reductions[{}] must be one of {}, got {!r}'.format(
                         variable, ', '.join(map(repr, REDUCTIONS)),
-                        reduction))
+                        combination))
         self.algorithm = algorithm
         self._comm = comm
         self.count_examples = count_examples
         self.reductions = reductions
+        self.reduction = reduction
         self._gradients_function = None
+        self._shared = None
         self._step_function = None
+
+    #: With two workers on one machine, whether the step function sums the
+    #: two workers' gradients itself (one barrier per step, and no pass of
+    #: its own for the sum) rather than a reduce-scatter (see
+    #: :mod:`blocks.distributed.shared`).
+    fuse_sum_of_two = True
+
+    #: For the tests: the workers pretend to lie on this many machines
+    #: (consecutive ranks together), to run the multi-node path of the
+    #: shared-memory reduction on one machine.
+    _simulated_nodes = None
+
+    #: How many gradients the last step's gradient function wrote straight
+    #: into the fused buffer (the others are copied there): the matrix
+    #: products of the C mode do, FAST_COMPILE's Python ones do not.
+    in_place_gradients = 0
 
     # The main loop and extensions talk to the algorithm as to the wrapped
     # one: the updates, the inputs and the checks of the batches.
@@ -215,23 +262,64 @@ class DataParallel(TrainingAlgorithm):
             # The batches are checked against the wrapped algorithm's
             # inputs, which its own initialize would have set.
             algorithm.inputs = list(self._data_inputs)
+        # The gradients are borrowed: before every call, their output
+        # storage is given the views of the fused buffer, which the C
+        # implementations of the matrix products (and of most elementwise
+        # operations) write into rather than into new arrays.
+        local_outputs = [pytensor.Out(gradient, borrow=True)
+                         for gradient in local_outputs[:len(gradients)]] + \
+            local_outputs[len(gradients):]
         logger.debug('Compiling the data-parallel gradient function')
         self._gradients_function = compile_function(
             self._data_inputs + [examples], local_outputs,
             description='the data-parallel gradient function',
             **algorithm.theano_func_kwargs)
 
-        # 2. The step rule on the reduced gradients divided by the batch's
-        # number of examples (folded into the step's elementwise loops),
-        # and the reduced extra values assigned.
-        reduced = [gradient.type('reduced_' + (parameter.name or 'gradient'))
-                   for parameter, gradient in zip(parameters, gradients)]
+        # 2. The step function is compiled with the fused buffer, at the
+        # first step, when the engine is known; the step rule is checked
+        # now.
+        self._gradients = gradients
+        self._step_updates = step_updates
+        self._step_function = None
+        self._step_graph(1)
+
+        self._summed = [index for index, reduction
+                        in enumerate(self._extra_reductions)
+                        if reduction in ('mean', 'sum')]
+        self._gradient_dtypes = [gradient.dtype for gradient in gradients]
+        self._gradient_shapes = [parameter.get_value(borrow=True).shape
+                                 for parameter in parameters]
+        # The extra values' shapes are known once computed (aggregation
+        # accumulators change shape when reset): the workers agree on them
+        # at the first step, when the fused buffer is built.
+        self._fused = None
+        self._seeded = []
+
+    def _step_graph(self, copies):
+        """The step function's inputs and updates.
+
+        The step rule applied to the sum of `copies` gradients (the
+        workers', in rank order) divided by the batch's number of examples
+        (folded into the step's elementwise loops), and the reduced extra
+        values assigned.
+        """
+        parameters = self.algorithm.parameters
+        copies = [[gradient.type('reduced_{}_{}'.format(
+                      parameter.name or 'gradient', copy))
+                   for parameter, gradient in zip(parameters,
+                                                  self._gradients)]
+                  for copy in range(copies)]
         total = tensor.scalar('batch_examples', dtype='float64')
-        replacements = OrderedDict(
-            (gradient, summed / tensor.cast(total, gradient.dtype))
-            for gradient, summed in zip(gradients, reduced))
-        step_values = clone_replace([value for _, value in step_updates],
-                                    replace=replacements)
+        replacements = OrderedDict()
+        for index, gradient in enumerate(self._gradients):
+            summed = copies[0][index]
+            for copy in copies[1:]:
+                summed = summed + copy[index]
+            replacements[gradient] = summed / tensor.cast(total,
+                                                          gradient.dtype)
+        step_values = clone_replace(
+            [value for _, value in self._step_updates], replace=replacements)
+        reduced = set(sum(copies, []))
         leftover = [variable for variable in
                     ComputationGraph(step_values).inputs
                     if variable not in reduced and variable is not total]
@@ -244,24 +332,17 @@ class DataParallel(TrainingAlgorithm):
         extra_inputs = [variable.type('reduced_' + (variable.name or 'extra'))
                         for variable in self._extra_variables]
         updates = [(variable, value) for (variable, _), value
-                   in zip(step_updates, step_values)]
+                   in zip(self._step_updates, step_values)]
         updates.extend(zip(self._extra_variables, extra_inputs))
+        return sum(copies, []) + [total] + extra_inputs, updates
+
+    def _compile_step(self, copies):
+        inputs, updates = self._step_graph(copies)
         logger.debug('Compiling the data-parallel step function')
         self._step_function = compile_function(
-            reduced + [total] + extra_inputs, [], updates=updates,
+            inputs, [], updates=updates,
             description='the data-parallel step function',
-            **algorithm.theano_func_kwargs)
-
-        self._summed = [index for index, reduction
-                        in enumerate(self._extra_reductions)
-                        if reduction in ('mean', 'sum')]
-        self._gradient_dtypes = [gradient.dtype for gradient in gradients]
-        self._gradient_shapes = [parameter.get_value(borrow=True).shape
-                                 for parameter in parameters]
-        # The extra values' shapes are known once computed (aggregation
-        # accumulators change shape when reset): the workers agree on them
-        # at the first step, when the fused buffer is built.
-        self._fused = None
+            **self.algorithm.theano_func_kwargs)
 
     def _build_buffer(self, news):
         """Agree on the extra values' shapes, and build the fused buffer."""
@@ -275,11 +356,99 @@ class DataParallel(TrainingAlgorithm):
             numpy.float32, *self._gradient_dtypes +
             [variable.dtype for variable in self._extra_variables])
         self._extra_shapes = shapes
-        self._fused = FusedBuffer(self._gradient_shapes + shapes, dtype,
-                                  extra=1)
+        shapes = self._gradient_shapes + shapes
+        length = sum(int(numpy.prod(shape, dtype=numpy.int64))
+                     for shape in shapes) + 1
+        shared = self._shared_reduction(length, dtype)
+        if shared is None:
+            self._fused = FusedBuffer(shapes, dtype, extra=1)
+        else:
+            self._fused = FusedBuffer(shapes, dtype, extra=1,
+                                      buffer=shared.send,
+                                      result=shared.result)
+        fused = self._fused
+        count = len(self._gradient_shapes)
+        # By set of segments (they alternate when the sum is fused into
+        # the step function) and by rank, the gradients' views.
+        sets = [[fused.buffer]] if shared is None else shared.segments
+        self._segment_gradients = [
+            [fused.unpack(segment)[:count] for segment in segments]
+            for segments in sets]
+        self._reduced = fused.unpack(fused.result)
+        # The gradient function's outputs that can be written in place.
+        seedable = internals.output_containers(
+            self._gradients_function) is not None
+        self._seeded = [index for index, gradient_dtype
+                        in enumerate(self._gradient_dtypes)
+                        if seedable and gradient_dtype == fused.dtype]
+        self._compile_step(2 if shared is not None and shared.fused else 1)
         logger.info('Data-parallel training on %d workers; %d bytes are '
-                    'reduced per step', self.comm.Get_size(),
-                    self._fused.nbytes)
+                    'reduced per step (%s)', self.comm.Get_size(),
+                    fused.nbytes, self.engine)
+
+    def _shared_reduction(self, length, dtype):
+        """The shared-memory reduction for `length` elements, or ``None``.
+
+        Reuses the current one when it fits, frees it otherwise.
+        """
+        shared = self._shared
+        if shared is not None:
+            if (shared.is_open and shared.length == length and
+                    shared.dtype == numpy.dtype(dtype)):
+                return shared
+            self.close()
+        # The sum fused into the step function (for two workers on one
+        # machine) needs the gradients in the buffer's dtype.
+        fused = self.fuse_sum_of_two and all(
+            numpy.dtype(gradient_dtype) == numpy.dtype(dtype)
+            for gradient_dtype in self._gradient_dtypes)
+        node_color = None
+        if self._simulated_nodes:
+            node_color = self.comm.Get_rank() // max(
+                1, self.comm.Get_size() // self._simulated_nodes)
+        self._shared = open_shared_reduction(
+            self.comm, length, dtype, self.reduction, fused=fused,
+            node_color=node_color, tail=length - 1 - sum(
+                int(numpy.prod(shape, dtype=numpy.int64))
+                for shape in self._extra_shapes))
+        return self._shared
+
+    def _sent_gradients(self):
+        """The views of this worker's buffer, shaped as the gradients."""
+        shared = self._shared
+        if shared is None:
+            return self._segment_gradients[0][0]
+        return self._segment_gradients[shared.parity][
+            shared.node.Get_rank()]
+
+    @property
+    def engine(self):
+        """How the gradients are summed: ``'shared'``, ``'mpi'``, or
+        ``None`` before the first batch."""
+        if getattr(self, '_fused', None) is None:
+            return None
+        return 'mpi' if self._shared is None else 'shared'
+
+    def close(self):
+        """Free the shared-memory windows (collective).
+
+        The windows still open at exit are freed then; call this to return
+        their memory earlier. The next batch allocates them again.
+        """
+        self._unseed()
+        self._seeded = []
+        self._fused = None
+        self._segment_gradients = self._reduced = None
+        if self._shared is not None:
+            self._shared.free()
+            self._shared = None
+
+    def _unseed(self):
+        function = self._gradients_function
+        storage = internals.output_containers(function)
+        if storage is not None:
+            for index in getattr(self, '_seeded', ()):
+                storage[index].storage[0] = None
 
     def process_batch(self, batch):
         """Train on this worker's shard of a batch (collective)."""
@@ -291,7 +460,13 @@ class DataParallel(TrainingAlgorithm):
                 for variable in self._extra_variables]
         if examples:
             self._validate_source_names(batch)
-            outputs = self._gradients_function(
+            function = self._gradients_function
+            if self._seeded:
+                storage = internals.output_containers(function)
+                sent = self._sent_gradients()
+                for index in self._seeded:
+                    storage[index].storage[0] = sent[index]
+            outputs = function(
                 *[batch[name] for name in self._input_names] +
                 [float(examples)])
         else:
@@ -300,6 +475,9 @@ class DataParallel(TrainingAlgorithm):
         if self._fused is None:
             self._build_buffer(news)
         fused = self._fused
+        if self._shared is not None:
+            # The set of segments written at this step.
+            fused.buffer = self._shared.send
         if outputs is None:
             fused.zero(extra=[0])
             news = olds
@@ -312,9 +490,17 @@ class DataParallel(TrainingAlgorithm):
                         .format(self._extra_variables[index], shape,
                                 numpy.shape(news[index])))
             # The gradients come weighted by the shard's number of
-            # examples; 'mean' extras are weighted here, 'sum' extras
-            # contribute their increment.
-            fused.pack(outputs[:len(parameters)], extra=[examples])
+            # examples (those not computed in place are copied); 'mean'
+            # extras are weighted here, 'sum' extras contribute their
+            # increment.
+            in_place = 0
+            for output, view in zip(outputs, self._sent_gradients()):
+                if output is view:
+                    in_place += 1
+                else:
+                    view[...] = output
+            self.in_place_gradients = in_place
+            fused.buffer[-1] = examples
             for index, start, stop in zip(
                     self._summed, fused.offsets[len(parameters):-1],
                     fused.offsets[len(parameters) + 1:]):
@@ -327,15 +513,29 @@ class DataParallel(TrainingAlgorithm):
                     fused.buffer[start:stop] = new - (
                         numpy.ravel(old) if numpy.shape(old) ==
                         numpy.shape(news[index]) else 0)
-        result = allreduce(self.comm, fused.buffer, fused.result)
+        shared = self._shared
+        if shared is None:
+            result = allreduce(self.comm, fused.buffer, fused.result)
+            unpacked = fused.unpack(result)
+        elif shared.fused:
+            parity = shared.parity
+            shared.reduce()
+            result = fused.result
+            unpacked = self._reduced
+        else:
+            result = shared.reduce()
+            unpacked = self._reduced
         total = fused.extra_values(result)[0]
         if not total:
             raise ValueError('the batch is empty on every worker')
-        unpacked = fused.unpack(result)
-        summed_gradients = [
-            array.astype(dtype, copy=False)
-            for array, dtype in zip(unpacked[:len(parameters)],
-                                    self._gradient_dtypes)]
+        if shared is not None and shared.fused:
+            # The step function sums the workers' gradients itself.
+            summed_gradients = sum(self._segment_gradients[parity], [])
+        else:
+            summed_gradients = [
+                array.astype(dtype, copy=False)
+                for array, dtype in zip(unpacked[:len(parameters)],
+                                        self._gradient_dtypes)]
         extras = list(olds)
         for array, index in zip(unpacked[len(parameters):], self._summed):
             variable = self._extra_variables[index]
@@ -381,10 +581,14 @@ class DataParallel(TrainingAlgorithm):
         for name in ('_gradients_function', '_step_function'):
             state[name] = None
         state['_comm'] = None
+        # The buffers (views of shared windows) are rebuilt at the first
+        # batch after unpickling.
+        state['_shared'] = None
         for name in ('_fused', '_data_inputs', '_input_names',
                      '_extra_variables', '_extra_reductions', '_summed',
                      '_gradient_dtypes', '_gradient_shapes',
-                     '_extra_shapes'):
+                     '_extra_shapes', '_seeded', '_segment_gradients',
+                     '_reduced', '_gradients', '_step_updates'):
             state.pop(name, None)
         return state
 

@@ -60,6 +60,9 @@ class FusedBuffer:
         The buffer's dtype; the arrays are cast to it.
     extra : int, optional
         Scalars appended after the arrays (an example count, a flag).
+    buffer, result : 1-d arrays, optional
+        The memory of the buffer and of the reduced result (the segments of
+        a shared-memory reduction); new arrays by default.
 
     Examples
     --------
@@ -73,7 +76,7 @@ class FusedBuffer:
     >>> fused.extra_values(buffer).tolist()
     [5.0]
     """
-    def __init__(self, shapes, dtype, extra=0):
+    def __init__(self, shapes, dtype, extra=0, buffer=None, result=None):
         self.shapes = [tuple(shape) for shape in shapes]
         self.dtype = numpy.dtype(dtype)
         self.sizes = [int(numpy.prod(shape, dtype=numpy.int64))
@@ -81,8 +84,18 @@ class FusedBuffer:
         self.offsets = numpy.concatenate(
             [[0], numpy.cumsum(self.sizes, dtype=numpy.int64)]).tolist()
         self.extra = extra
-        self.buffer = numpy.zeros(self.offsets[-1] + extra, dtype=self.dtype)
-        self.result = numpy.empty_like(self.buffer)
+        self.length = self.offsets[-1] + extra
+        for name, array in (('buffer', buffer), ('result', result)):
+            if array is not None and (array.shape != (self.length,) or
+                                      array.dtype != self.dtype):
+                raise ValueError(
+                    '{} must be a vector of {} {}, got {} {}'.format(
+                        name, self.length, self.dtype, array.shape,
+                        array.dtype))
+        self.buffer = (numpy.zeros(self.length, dtype=self.dtype)
+                       if buffer is None else buffer)
+        self.result = numpy.empty_like(self.buffer) if result is None \
+            else result
 
     @property
     def nbytes(self):

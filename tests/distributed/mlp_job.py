@@ -5,7 +5,9 @@
 on random float64 data, monitors a sharded validation stream, and writes to
 ``OUT`` (a ``.npz``, by rank 0) the final parameters and the log's
 monitored values; with ``--parallel`` every rank also writes the digest of
-its parameters to ``OUT.rankR``. With ``--kill-at K`` and the environment
+its parameters to ``OUT.rankR`` and rank 0 the engine that reduced the
+gradients to ``OUT.engine`` (``--reduction``, ``--reduce-scatter`` and
+``--simulated-nodes`` choose it). With ``--kill-at K`` and the environment
 variable ``BLOCKS_TEST_KILL_RANK=R``, rank R SIGKILLs itself after step K
 (with ``BLOCKS_TEST_FAIL_RANK=R``, it raises an exception instead; with
 ``BLOCKS_TEST_TERM_RANK=R`` it sends itself SIGTERM, the main loop's
@@ -70,7 +72,8 @@ def dataset(examples, seed):
 
 
 def build_main_loop(batch_size, steps, parallel, checkpoint=None,
-                    kill_at=None):
+                    kill_at=None, reduction='auto', reduce_scatter=False,
+                    simulated_nodes=None):
     x = tensor.matrix('features')
     y = tensor.lmatrix('targets')
     mlp = MLP([Tanh(), Softmax()], [INPUT_DIM, HIDDEN_DIM, CLASSES],
@@ -118,7 +121,9 @@ def build_main_loop(batch_size, steps, parallel, checkpoint=None,
                          extensions=extensions)
     if parallel:
         from blocks.distributed import data_parallel
-        main_loop = data_parallel(main_loop)
+        main_loop = data_parallel(main_loop, reduction=reduction)
+        main_loop.algorithm.fuse_sum_of_two = not reduce_scatter
+        main_loop.algorithm._simulated_nodes = simulated_nodes
     return main_loop
 
 
@@ -140,6 +145,13 @@ def write(path, main_loop, parallel):
         digest = main_loop.algorithm.check_parameters()
         with open('{}.rank{}'.format(path, rank()), 'w') as handle:
             handle.write(digest)
+        shared = main_loop.algorithm._shared
+        if rank() == 0:
+            with open('{}.engine'.format(path), 'w') as handle:
+                handle.write(main_loop.algorithm.engine if shared is None
+                             else 'shared {} {} node(s)'.format(
+                                 'fused' if shared.fused else
+                                 'reduce-scatter', shared.nodes))
     if rank() == 0:
         numpy.savez(path, **parameters, **records(main_loop))
 
@@ -154,6 +166,9 @@ def main(args=None):
     parser.add_argument('--kill-at', type=int)
     parser.add_argument('--resume', action='store_true',
                         help='continue from --checkpoint instead')
+    parser.add_argument('--reduction', default='auto')
+    parser.add_argument('--reduce-scatter', action='store_true')
+    parser.add_argument('--simulated-nodes', type=int)
     arguments = parser.parse_args(args)
     if arguments.resume:
         from blocks.serialization import load
@@ -163,7 +178,9 @@ def main(args=None):
     else:
         main_loop = build_main_loop(arguments.batch_size, arguments.steps,
                                     arguments.parallel, arguments.checkpoint,
-                                    arguments.kill_at)
+                                    arguments.kill_at, arguments.reduction,
+                                    arguments.reduce_scatter,
+                                    arguments.simulated_nodes)
         main_loop.run()
     write(arguments.out, main_loop, arguments.parallel)
 

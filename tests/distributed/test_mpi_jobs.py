@@ -40,8 +40,29 @@ def run(arguments, workers=None, command=None, **environment):
                ) + arguments
     if workers is not None:
         command = [MPIEXEC, '-n', str(workers)] + command
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=TIMEOUT)
+    before = _mpich_shared_files()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    if result.returncode:
+        # A killed or aborted MPICH job leaves its shared-memory files in
+        # /dev/shm (a few MB each), which would pile up over test runs.
+        for name in _mpich_shared_files() - before:
+            try:
+                os.remove(os.path.join(SHARED_MEMORY, name))
+            except OSError:
+                pass
+    return result
+
+
+SHARED_MEMORY = '/dev/shm'
+
+
+def _mpich_shared_files():
+    try:
+        return {name for name in os.listdir(SHARED_MEMORY)
+                if name.startswith('mpich_shm_')}
+    except OSError:
+        return set()
 
 
 def load(path):
@@ -101,6 +122,60 @@ def test_uneven_shards_are_weighted_by_examples(tmp_path):
     assert parallel.returncode == 0, parallel.stdout + parallel.stderr
     assert_close(load(tmp_path / 'single.npz'),
                  load(tmp_path / 'parallel.npz'), TOLERANCE)
+
+
+@pytest.mark.parametrize('options, workers, engine', [
+    (['--reduction', 'shared'], 2, 'shared fused 1 node(s)'),
+    (['--reduction', 'shared', '--reduce-scatter'], 2,
+     'shared reduce-scatter 1 node(s)'),
+    (['--reduction', 'mpi'], 2, 'mpi'),
+    # Two pretended machines of two workers: the reduce-scatter on each,
+    # then an MPI_Allreduce of each chunk between the machines.
+    (['--reduction', 'shared', '--simulated-nodes', '2'], 4,
+     'shared reduce-scatter 2 node(s)'),
+    # One worker per pretended machine: the buffer summed in place.
+    (['--reduction', 'shared', '--simulated-nodes', '2'], 2,
+     'shared reduce-scatter 2 node(s)')])
+def test_every_engine_equals_one_process(jobs, tmp_path, options, workers,
+                                         engine):
+    folder, _ = jobs
+    out = tmp_path / 'parallel.npz'
+    parallel = run([str(out), '--batch-size', '16', '--parallel'] + options,
+                   workers=workers)
+    assert parallel.returncode == 0, parallel.stdout + parallel.stderr
+    assert (tmp_path / 'parallel.npz.engine').read_text() == engine
+    assert_close(load(folder / 'single.npz'), load(out), TOLERANCE)
+    digests = {(tmp_path / 'parallel.npz.rank{}'.format(rank)).read_text()
+               for rank in range(workers)}
+    assert len(digests) == 1
+
+
+def test_shared_engine_in_the_c_mode_equals_one_process(tmp_path):
+    # The compiled C matrix products write the gradients straight into the
+    # shared segments (FAST_COMPILE's Python ones are copied there).
+    single = run([str(tmp_path / 'single.npz'), '--batch-size', '16'],
+                 BLOCKS_COMPILE_MODE='CVM')
+    assert single.returncode == 0, single.stderr
+    for options in ([], ['--reduce-scatter']):
+        parallel = run([str(tmp_path / 'parallel.npz'), '--batch-size', '16',
+                        '--parallel', '--reduction', 'shared'] + options,
+                       workers=2, BLOCKS_COMPILE_MODE='CVM')
+        assert parallel.returncode == 0, parallel.stdout + parallel.stderr
+        assert_close(load(tmp_path / 'single.npz'),
+                     load(tmp_path / 'parallel.npz'), TOLERANCE)
+        digests = {(tmp_path / 'parallel.npz.rank{}'.format(rank))
+                   .read_text() for rank in range(2)}
+        assert len(digests) == 1
+
+
+@pytest.mark.parametrize('workers', [2, 3])
+def test_the_shared_memory_reduction(workers):
+    # The reduce-scatter (3 unequal chunks with 3 workers), the sum fused
+    # into its reader, the refusal of unequal nodes; see shared_job.
+    checked = run([], workers=workers,
+                  command=[sys.executable, '-m', 'tests.distributed.shared_job'])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count(': ok') == workers
 
 
 def test_workers_hold_identical_parameters(jobs):

@@ -169,6 +169,96 @@ def test_the_split_step_equals_gradient_descent(monkeypatch):
         numpy.testing.assert_allclose(actual, expected, rtol=1e-12)
 
 
+def matrix_regression(step_rule):
+    """A regression onto 3 targets: W's gradient is a matrix product."""
+    W = shared_floatx(numpy.zeros((2, 3)), name='W')
+    b = shared_floatx(numpy.zeros(3), name='b')
+    x = tensor.matrix('features')
+    y = tensor.matrix('targets')
+    cost = ((tensor.dot(x, W) + b - y) ** 2).mean()
+    return cost, [W, b], GradientDescent(cost=cost, parameters=[W, b],
+                                         step_rule=step_rule)
+
+
+def regression_batches(count=4, size=5, targets=None):
+    rng = numpy.random.RandomState(3)
+    features = rng.normal(size=(count * size, 2)).astype(floatX)
+    targets = rng.normal(size=(count * size,) + (
+        (targets,) if targets else ())).astype(floatX)
+    return [{'features': features[i:i + size], 'targets': targets[i:i + size]}
+            for i in range(0, count * size, size)]
+
+
+@pytest.mark.parametrize('reduction', ['shared', 'mpi'])
+def test_both_engines_alone_equal_gradient_descent_in_the_c_mode(reduction):
+    # One MPI process (COMM_SELF): the shared engine sums in place, the
+    # C matrix product writes the weights' gradient into the buffer.
+    MPI = pytest.importorskip('mpi4py.MPI')
+    batches = regression_batches(targets=3)
+    results = []
+    for wrap in (False, True):
+        cost, parameters, algorithm = matrix_regression(
+            Momentum(learning_rate=0.05, momentum=0.9))
+        algorithm.theano_func_kwargs['mode'] = 'CVM'
+        if wrap:
+            algorithm = DataParallel(algorithm, comm=MPI.COMM_SELF,
+                                     reduction=reduction)
+        for batch in batches:
+            algorithm.process_batch(batch)
+        if wrap:
+            assert algorithm.engine == reduction
+            # W's gradient is a matrix product (b's a sum).
+            assert algorithm.in_place_gradients >= 1 or floatX != 'float64'
+            # The buffers are dropped and rebuilt after close().
+            algorithm.close()
+            assert algorithm.engine is None
+            algorithm.process_batch(batches[0])
+            assert algorithm.engine == reduction
+            algorithm.close()
+        else:
+            algorithm.process_batch(batches[0])
+        results.append([parameter.get_value() for parameter in parameters])
+    for expected, actual in zip(*results):
+        numpy.testing.assert_allclose(actual, expected, rtol=1e-12)
+
+
+def test_a_pickled_data_parallel_resumes_identically():
+    MPI = pytest.importorskip('mpi4py.MPI')
+    batches = regression_batches(6)
+    _, parameters, algorithm = linear_regression(
+        Momentum(learning_rate=0.05, momentum=0.9))
+    algorithm = DataParallel(algorithm, comm=MPI.COMM_SELF)
+    for batch in batches[:3]:
+        algorithm.process_batch(batch)
+    state = pickle.dumps((algorithm, parameters))
+    restored, restored_parameters = pickle.loads(state)
+    assert restored.engine is None and restored._shared is None
+    for batch in batches[3:]:
+        algorithm.process_batch(batch)
+        restored.process_batch(batch)
+    assert restored.engine == 'shared'
+    for expected, actual in zip(parameters, restored_parameters):
+        assert numpy.array_equal(actual.get_value(), expected.get_value())
+    # Nothing of the windows in the pickle, after steps either.
+    pickle.dumps(restored)
+    algorithm.close()
+    restored.close()
+
+
+def test_the_reduction_engine_is_checked():
+    _, _, algorithm = linear_regression(Scale(0.1))
+    with pytest.raises(ValueError, match="reduction must be one of 'auto', "
+                                         "'shared', 'mpi', got 'nccl'"):
+        DataParallel(algorithm, reduction='nccl')
+    # Not confused with the extra updates' reductions.
+    assert DataParallel(algorithm, reductions={algorithm.parameters[0]: 'sum'},
+                        reduction='mpi').reduction == 'mpi'
+    pytest.importorskip('mpi4py')
+    algorithm = DataParallel(algorithm, comm=OneWorker(), reduction='shared')
+    with pytest.raises(TypeError, match="reduction='shared' needs an mpi4py"):
+        algorithm.process_batch(regression_batches(1)[0])
+
+
 def test_a_step_rule_that_reads_the_data_is_refused():
     _, (W, b), algorithm = linear_regression(Scale(0.1))
     x = tensor.matrix('features')
