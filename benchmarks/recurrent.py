@@ -13,7 +13,9 @@ the loop, as Blocks' users wrote it, then
 initial states) or :class:`~blocks.bricks.recurrent.GatedRecurrent` iterated
 by ``scan``, and the same bricks made with ``fused=True`` (rows
 ``lstm-fused``, ``gru-fused``: the recurrence as one Op with a hand-written
-gradient, :mod:`blocks.bricks.recurrent.fused`); the update function is
+gradient, :mod:`blocks.bricks.recurrent.fused`, its gate arithmetic in the C
+kernels of :mod:`blocks.bricks.recurrent.kernels` unless
+``BLOCKS_C_KERNELS=0``: the notes say which); the update function is
 :func:`blocks.utils.compile_function` with SGD updates. PyTorch:
 ``torch.nn.LSTM`` / ``torch.nn.GRU`` (fused gates, no peepholes),
 ``torch.optim.SGD``.
@@ -170,6 +172,10 @@ def measure(kind, dtype, sizes, repeats, torch):
              .format(**sizes), dtype,
              'compile = build + compile_function + first call',
              'Blocks and PyTorch calls alternated']
+    if kind.endswith('-fused'):
+        from blocks.bricks.recurrent.kernels import kernels
+        notes.append('gates in C kernels' if kernels(dtype) is not None else
+                     'gates in NumPy (no C kernels)')
     if torch is not None:
         step = torch_step(torch, model, optimizer, features, targets)
         torch_first = step()

@@ -32,9 +32,11 @@ logger = logging.getLogger(__name__)
 
 #: Compiler flags: optimized for this processor (as PyTensor's own C
 #: modules are: the compile directory is per processor), IEEE semantics
-#: kept (no ``-ffast-math``), so that the kernels round as NumPy does.
+#: kept (no ``-ffast-math``, and no contraction of ``a * b + c`` into a
+#: fused multiply-add, which g++ does by default), so that the kernels
+#: round as NumPy does.
 FLAGS = ('-O3', '-march=native', '-fPIC', '-shared', '-fno-math-errno',
-         '-std=c++11')
+         '-ffp-contract=off', '-std=c++11')
 
 #: The environment variable that switches the kernels off (``0``).
 ENVIRONMENT_VARIABLE = 'BLOCKS_C_KERNELS'

@@ -159,7 +159,7 @@ class LSTM(BaseRecurrent, Initializable):
     fused : bool, optional
         Iterate the whole sequence with one Op and its hand-written
         gradient (:class:`~blocks.bricks.recurrent.fused.FusedLSTM`)
-        instead of :func:`pytensor.scan`: 1.3 to 2 times faster to train and
+        instead of :func:`pytensor.scan`: about twice as fast to train and
         much faster to compile, but the step's variables are not in the
         graph and the JAX mode cannot run it. ``False`` by default (an
         addition of this port).

@@ -7,12 +7,20 @@ benchmark LSTM (``benchmarks/recurrent.py``) spends 0.8 ms in its matrix
 product and 2.6 ms in the fused elementwise C loop that computes the gates
 (the C library's ``exp`` and ``tanh``, one element at a time), and the
 gradient's scan likewise; the scan LSTM trained 1.8x (float64) to 2.9x
-(float32) slower than ``torch.nn.LSTM``. Here the steps run in NumPy:
-one BLAS matrix product per step and NumPy's vectorized ``exp``/``tanh``
-on whole gate blocks, with every buffer allocated once per call; the
-gradient runs the recurrence backwards the same way and computes the
-weight gradient of all steps as one matrix product after the loop.
-Compiling is cheap as well: there is no inner function.
+(float32) slower than ``torch.nn.LSTM``. Here each step is one BLAS
+matrix product (``numpy.dot``) and one call of a C kernel
+(:mod:`blocks.bricks.recurrent.kernels`) that does all the gate arithmetic
+in one pass with vectorized ``exp`` and ``tanh`` (the GRU: two of each);
+the gradient runs the recurrence backwards the same way, accumulates the
+peephole gradients in its kernel and computes the weight gradients of all
+steps as one matrix product after the loop. The large arrays are handed
+out again call after call once they are free (:class:`_ReusesBuffers`).
+The fused LSTM and GRU then train about as fast as PyTorch's
+(``benchmarks/README.md``). Without the kernels (no C++ compiler, or
+``BLOCKS_C_KERNELS=0``) the same steps run as NumPy ufunc calls on whole
+gate blocks, 1.3 to 1.5x slower; both ways compute the same values
+(``tests/bricks/test_fused_recurrent.py`` compares them). Compiling is
+cheap as well: there is no inner function.
 
 What it gives up: the variables of the step (gates, cells before the mask)
 are not graph variables, so :attr:`.ComputationGraph.scan_variables` has
@@ -22,34 +30,82 @@ activations (:class:`.Tanh`, :class:`.Logistic`) are fused; a brick with
 other activations iterates with scan even when ``fused=True``.
 
 The math is that of :meth:`.LSTM.apply` (peepholes, masks) and of
-:meth:`.GatedRecurrent.apply`; ``tests/bricks/test_recurrent.py`` checks
-the fused Ops against the scans (which are checked against NumPy loops and
+:meth:`.GatedRecurrent.apply`; ``tests/bricks/test_fused_recurrent.py``
+checks the fused Ops against the scans (which are checked against NumPy loops and
 finite differences), values and gradients, masked, reversed and with the
 initial states returned.
 """
+import sys
+
 import numpy
 from pytensor import tensor
 from pytensor.gradient import disconnected_type, DisconnectedType
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
+from blocks.bricks.recurrent import numpy_steps
+from blocks.bricks.recurrent.kernels import (
+    address, kernels, row_stride, unit_last)
 
-def _sigmoid(x, out):
-    """``1 / (1 + exp(-x))`` into `out`, with NumPy's vectorized ``exp``.
 
-    ``exp`` overflows to ``inf`` for very negative `x`, and the result is
-    then exactly 0, as it should be; the warning is silenced, as compiled
-    PyTensor functions are silent.
+def _unreferenced():
+    """What :func:`sys.getrefcount` says of an array nothing else holds."""
+    buffers = {'probe': numpy.empty(1)}
+    array = buffers.pop('probe')
+    return sys.getrefcount(array)
+
+
+_UNREFERENCED = _unreferenced()
+
+
+class _ReusesBuffers(object):
+    """An Op that hands out the same large output arrays call after call.
+
+    A fresh array of many megabytes costs a page fault per 4 KiB the first
+    time it is written (the C library maps large blocks anew each time): 5
+    to 10 ms per training step of the benchmark LSTM. So each Op keeps the
+    arrays it returned last time and returns them again once nothing else
+    holds them (after the call, when the function has dropped its
+    intermediate results); :func:`sys.getrefcount` tells, and views count,
+    as they hold their base. The arrays are not pickled.
     """
-    with numpy.errstate(over='ignore'):
-        numpy.negative(x, out=out)
-        numpy.exp(out, out=out)
-        out += 1
-        numpy.reciprocal(out, out=out)
-    return out
+
+    def _buffer(self, key, shape, dtype):
+        """An uninitialized array, last call's `key` array when it is free."""
+        buffers = self.__dict__.setdefault('_buffers', {})
+        array = buffers.pop(key, None)
+        if (array is None or sys.getrefcount(array) != _UNREFERENCED or
+                array.shape != shape or array.dtype != dtype):
+            array = numpy.empty(shape, dtype=dtype)
+        buffers[key] = array
+        return array
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop('_buffers', None)
+        return state
 
 
-class FusedLSTM(Op):
+def _steps(array):
+    """The address of ``array[0]`` and the step to ``array[1]``, in bytes.
+
+    Kernel calls compute their addresses from these (integer arithmetic is
+    cheaper than a view's ``ctypes.data`` in the loop); ``(0, 0)`` (null
+    pointers) for ``None``.
+    """
+    if array is None:
+        return 0, 0
+    return array.ctypes.data, array.strides[0]
+
+
+def _mask_arguments(mask):
+    """The kernels' ``masked`` flag and the mask's batch stride."""
+    if mask is None:
+        return 0, 0
+    return 1, mask.strides[1] // mask.itemsize
+
+
+class FusedLSTM(_ReusesBuffers, Op):
     """The LSTM recurrence over a whole sequence.
 
     Inputs: ``inputs`` (time, batch, 4 dim), ``W_state`` (dim, 4 dim), the
@@ -84,48 +140,47 @@ class FusedLSTM(Op):
         return Apply(self, variables, outputs)
 
     def perform(self, node, inputs, output_storage):
-        x, W, p_in, p_forget, p_out, h, c = inputs[:7]
-        mask = inputs[7] if self.masked else None
+        compiled = kernels(inputs[0].dtype)
+        outputs = (self._perform_c(compiled, *inputs) if compiled is not None
+                   else numpy_steps.lstm_forward(*inputs))
+        for storage, value in zip(output_storage, outputs):
+            storage[0] = value
+
+    def _perform_c(self, compiled, x, W, p_in, p_forget, p_out, h, c,
+                   mask=None):
+        """The steps with one C kernel call after each product."""
         steps, batch, four_dim = x.shape
         dim = four_dim // 4
         dtype = x.dtype
-        states = numpy.empty((steps, batch, dim), dtype=dtype)
-        cells = numpy.empty((steps, batch, dim), dtype=dtype)
-        work = numpy.empty((steps, batch, 6 * dim), dtype=dtype)
+        x, h, c = unit_last(x), unit_last(h), unit_last(c)
+        peepholes = [numpy.ascontiguousarray(p) for p in (p_in, p_forget, p_out)]
+        states = self._buffer('states', (steps, batch, dim), dtype)
+        cells = self._buffer('cells', (steps, batch, dim), dtype)
+        work = self._buffer('work', (steps, batch, 6 * dim), dtype)
         activation = numpy.empty((batch, 4 * dim), dtype=dtype)
-        scratch = numpy.empty((batch, dim), dtype=dtype)
-        scratch_two = numpy.empty((batch, 2, dim), dtype=dtype)
-        peepholes = numpy.stack([p_in, p_forget])
+        masked, mask_stride = _mask_arguments(mask)
+        kernel = compiled.lstm_forward
+        # addresses as integers: step t of `a` is at a_base + t * a_step
+        (x_base, x_step), (mask_base, mask_step) = _steps(x), _steps(mask)
+        (work_base, work_step), (cells_base, cells_step), (
+            states_base, states_step) = _steps(work), _steps(cells), _steps(states)
+        activation_address, x_rows = activation.ctypes.data, row_stride(x)
+        p_addresses = [p.ctypes.data for p in peepholes]
+        h_address, h_rows = h.ctypes.data, row_stride(h)
+        c_address, c_rows = c.ctypes.data, row_stride(c)
         for t in range(steps):
             numpy.dot(h, W, out=activation)
-            activation += x[t]
-            gates = work[t]
-            in_gate, forget_gate = gates[:, :dim], gates[:, dim:2 * dim]
-            cell_input, out_gate = gates[:, 2 * dim:3 * dim], gates[:, 3 * dim:4 * dim]
-            # the cells before masking go to the outputs' buffer directly
-            raw_cells, tanh_cells = cells[t], gates[:, 5 * dim:]
-            # input and forget gates together: one ufunc call per operation
-            numpy.multiply(c[:, None, :], peepholes, out=scratch_two)
-            scratch_two += activation[:, :2 * dim].reshape(batch, 2, dim)
-            _sigmoid(scratch_two.reshape(batch, 2 * dim), gates[:, :2 * dim])
-            numpy.tanh(activation[:, 2 * dim:3 * dim], out=cell_input)
-            numpy.multiply(forget_gate, c, out=raw_cells)
-            numpy.multiply(in_gate, cell_input, out=scratch)
-            raw_cells += scratch
-            numpy.multiply(raw_cells, p_out, out=scratch)
-            scratch += activation[:, 3 * dim:]
-            _sigmoid(scratch, out_gate)
-            numpy.tanh(raw_cells, out=tanh_cells)
-            numpy.multiply(out_gate, tanh_cells, out=states[t])
-            if mask is not None:
-                gates[:, 4 * dim:5 * dim] = raw_cells  # the gradient needs them
-                keep = mask[t][:, None]
-                states[t] = keep * states[t] + (1 - keep) * h
-                cells[t] = keep * cells[t] + (1 - keep) * c
-            h, c = states[t], cells[t]
-        output_storage[0][0] = states
-        output_storage[1][0] = cells
-        output_storage[2][0] = work
+            kernel(masked, batch, dim, activation_address,
+                   x_base + t * x_step, x_rows, h_address, h_rows,
+                   c_address, c_rows, *p_addresses,
+                   mask_base + t * mask_step, mask_stride,
+                   work_base + t * work_step, cells_base + t * cells_step,
+                   states_base + t * states_step)
+            h = states[t]
+            h_address, c_address = (states_base + t * states_step,
+                                    cells_base + t * cells_step)
+            h_rows = c_rows = dim
+        return states, cells, work
 
     def connection_pattern(self, node):
         connected = [[True, True, False]] * 7
@@ -146,7 +201,7 @@ class FusedLSTM(Op):
         return self.pullback(inputs, outputs, output_grads)
 
 
-class FusedLSTMGrad(Op):
+class FusedLSTMGrad(_ReusesBuffers, Op):
     """The gradient of :class:`FusedLSTM` with respect to its inputs."""
     __props__ = ('masked',)
 
@@ -161,90 +216,81 @@ class FusedLSTMGrad(Op):
 
     def perform(self, node, inputs, output_storage):
         n = 8 if self.masked else 7
-        x, W, p_in, p_forget, p_out, h0, c0 = inputs[:7]
-        mask = inputs[7] if self.masked else None
-        states, cells, work, d_states, d_cells = inputs[n:]
+        forward_inputs = list(inputs[:7]) + [inputs[7] if self.masked else None]
+        compiled = kernels(inputs[0].dtype)
+        if compiled is not None:
+            gradients = self._perform_c(compiled, *forward_inputs, *inputs[n:])
+        else:
+            gradients = numpy_steps.lstm_backward(*forward_inputs, *inputs[n:])
+        dtype = inputs[0].dtype
+        for storage, value in zip(output_storage, gradients):
+            storage[0] = value.astype(dtype, copy=False)
+
+    def _perform_c(self, compiled, x, W, p_in, p_forget, p_out, h0, c0, mask,
+                   states, cells, work, d_states, d_cells):
+        """The steps backwards with one C kernel call before each product."""
         steps, batch, four_dim = x.shape
         dim = four_dim // 4
         dtype = x.dtype
-        d_x = numpy.empty_like(x)
-        d_h = numpy.zeros((batch, dim), dtype=dtype)
+        c0 = unit_last(c0)
+        d_states, d_cells = unit_last(d_states), unit_last(d_cells)
+        # the forward outputs: contiguous (they are), as indexed below
+        states, cells, work = (numpy.ascontiguousarray(a)
+                               for a in (states, cells, work))
+        peepholes = [numpy.ascontiguousarray(p) for p in (p_in, p_forget, p_out)]
+        p_addresses = [p.ctypes.data for p in peepholes]
+        masked, mask_stride = _mask_arguments(mask)
+        d_x = self._buffer('d_x', (steps, batch, four_dim), dtype)
+        d_h = numpy.zeros((batch, dim), dtype=dtype)  # d_a W^T of the step after
+        carry_h = numpy.zeros((batch, dim), dtype=dtype)
         d_c = numpy.zeros((batch, dim), dtype=dtype)
-        d_raw = numpy.empty((batch, dim), dtype=dtype)
-        scratch = numpy.empty((batch, 2, dim), dtype=dtype)
+        d_peepholes = numpy.zeros((3, dim), dtype=dtype)
+        # a C-contiguous W^T: OpenBLAS multiplies by it faster than by W.T
         W_transposed = numpy.ascontiguousarray(W.T)
-        peepholes = numpy.stack([p_in, p_forget])
-        # The local derivatives of every step, computed for all steps at
-        # once (large arrays, few calls), so that the loop, which cannot be
-        # vectorized over time, only chains them: one ufunc call per
-        # operation on all three of the input, forget and cell-input blocks.
-        in_gate, forget_gate = work[..., :dim], work[..., dim:2 * dim]
-        cell_input, out_gate = work[..., 2 * dim:3 * dim], work[..., 3 * dim:4 * dim]
-        tanh_cells = work[..., 5 * dim:]
-        previous_cells = numpy.concatenate([c0[None], cells[:-1]], axis=0)
-        # d_out = d_h * tanh(c) * o (1 - o)
-        out_factor = tanh_cells * out_gate * (1 - out_gate)
-        # d_raw = d_h * o (1 - tanh(c)^2) + d_c + d_out * p_out
-        raw_factor = out_gate * (1 - tanh_cells * tanh_cells)
-        # [d_in, d_forget, d_cell_input] = d_raw * gate_factors
-        gate_factors = numpy.empty((steps, batch, 3, dim), dtype=dtype)
-        gate_factors[:, :, 0] = cell_input * in_gate * (1 - in_gate)
-        gate_factors[:, :, 1] = previous_cells * forget_gate * (1 - forget_gate)
-        gate_factors[:, :, 2] = in_gate * (1 - cell_input * cell_input)
+        ds_rows, dc_rows = row_stride(d_states), row_stride(d_cells)
+        kernel = compiled.lstm_backward
+        (ds_base, ds_step), (dc_base, dc_step) = _steps(d_states), _steps(d_cells)
+        (work_base, work_step), (cells_base, cells_step) = _steps(work), _steps(cells)
+        (mask_base, mask_step), (d_x_base, d_x_step) = _steps(mask), _steps(d_x)
+        buffers = [a.ctypes.data for a in (d_h, carry_h, d_c)]
+        d_p_addresses = [address(d_peepholes, i) for i in range(3)]
+        if masked:  # the cells before masking
+            raw_base, raw_step, raw_rows = (
+                work_base + 4 * dim * work.itemsize, work_step, 6 * dim)
+        else:
+            raw_base, raw_step, raw_rows = cells_base, cells_step, dim
         for t in range(steps - 1, -1, -1):
-            d_h += d_states[t]
-            d_c += d_cells[t]
-            if mask is not None:
-                keep = mask[t][:, None]
-                d_h_raw, d_c_raw_out = keep * d_h, keep * d_c
-                d_h_prev_direct = (1 - keep) * d_h
-                d_c_prev_direct = (1 - keep) * d_c
+            if t:
+                c_prev, c_rows = cells_base + (t - 1) * cells_step, dim
             else:
-                d_h_raw, d_c_raw_out = d_h, d_c
-            d_a = d_x[t]
-            d_out = d_a[:, 3 * dim:]
-            # states = out_gate * tanh(raw_cells)
-            numpy.multiply(d_h_raw, out_factor[t], out=d_out)
-            numpy.multiply(d_h_raw, raw_factor[t], out=d_raw)
-            d_raw += d_c_raw_out
-            numpy.multiply(d_out, p_out, out=scratch[:, 0])
-            d_raw += scratch[:, 0]
-            # raw_cells = forget_gate * c_prev + in_gate * cell_input
-            numpy.multiply(d_raw[:, None, :], gate_factors[t],
-                           out=d_a[:, :3 * dim].reshape(batch, 3, dim))
-            # the gradients flowing to the previous step
-            numpy.multiply(d_raw, forget_gate[t], out=d_c)
-            numpy.multiply(d_a[:, :2 * dim].reshape(batch, 2, dim), peepholes,
-                           out=scratch)
-            d_c += scratch[:, 0]
-            d_c += scratch[:, 1]
-            numpy.dot(d_a, W_transposed, out=d_h)
-            if mask is not None:
-                d_h += d_h_prev_direct
-                d_c += d_c_prev_direct
-        # The weight and peephole gradients of all steps at once
-        previous_states = numpy.concatenate([h0[None], states[:-1]], axis=0)
-        d_W = numpy.dot(previous_states.reshape(-1, dim).T,
-                        d_x.reshape(-1, 4 * dim))
-        d_p_in = numpy.einsum('tbd,tbd->d', d_x[:, :, :dim], previous_cells)
-        d_p_forget = numpy.einsum('tbd,tbd->d', d_x[:, :, dim:2 * dim],
-                                  previous_cells)
-        raw_cells = work[:, :, 4 * dim:5 * dim] if mask is not None else cells
-        d_p_out = numpy.einsum('tbd,tbd->d', d_x[:, :, 3 * dim:], raw_cells)
-        for storage, value in zip(output_storage, (
-                d_x, d_W, d_p_in, d_p_forget, d_p_out, d_h, d_c)):
-            storage[0] = value.astype(dtype, copy=False)
+                c_prev, c_rows = c0.ctypes.data, row_stride(c0)
+            kernel(masked, batch, dim, *buffers, ds_base + t * ds_step, ds_rows,
+                   dc_base + t * dc_step, dc_rows, work_base + t * work_step,
+                   c_prev, c_rows, raw_base + t * raw_step, raw_rows,
+                   *p_addresses, mask_base + t * mask_step, mask_stride,
+                   d_x_base + t * d_x_step, *d_p_addresses)
+            numpy.dot(d_x[t], W_transposed, out=d_h)
+        if masked:
+            d_h += carry_h
+        # The weight gradient of all steps as one product
+        d_W = numpy.dot(h0.T, d_x[0]) if steps else numpy.zeros_like(W)
+        if steps > 1:
+            d_W += numpy.dot(states[:-1].reshape(-1, dim).T,
+                             d_x[1:].reshape(-1, four_dim))
+        return (d_x, d_W, d_peepholes[0], d_peepholes[1], d_peepholes[2], d_h,
+                d_c)
 
 
-class FusedGRU(Op):
+class FusedGRU(_ReusesBuffers, Op):
     """The gated recurrence of :class:`.GatedRecurrent` over a whole sequence.
 
     Inputs: ``inputs`` (time, batch, dim), ``gate_inputs`` (time, batch,
     2 dim), ``state_to_state`` (dim, dim), ``state_to_gates`` (dim,
     2 dim), the initial states (batch, dim) and, when `masked`, the mask
     (time, batch). Outputs: the states (time, batch, dim) and a workspace
-    (time, batch, 3 dim) holding the update and reset gates and the
-    candidate states, which the gradient reads.
+    (time, batch, 4 dim) holding the update and reset gates, the
+    candidate states and the reset gates times the previous states, which
+    the gradient reads.
 
     """
     __props__ = ('masked',)
@@ -269,35 +315,46 @@ class FusedGRU(Op):
                                        tensor.tensor3(dtype=dtype)])
 
     def perform(self, node, inputs, output_storage):
-        x, x_gates, U, U_gates, h = inputs[:5]
-        mask = inputs[5] if self.masked else None
+        compiled = kernels(inputs[0].dtype)
+        outputs = (self._perform_c(compiled, *inputs) if compiled is not None
+                   else numpy_steps.gru_forward(*inputs))
+        for storage, value in zip(output_storage, outputs):
+            storage[0] = value
+
+    def _perform_c(self, compiled, x, x_gates, U, U_gates, h, mask=None):
+        """The steps with a C kernel call after each of the two products."""
         steps, batch, dim = x.shape
         dtype = x.dtype
-        states = numpy.empty((steps, batch, dim), dtype=dtype)
-        work = numpy.empty((steps, batch, 3 * dim), dtype=dtype)
+        x, x_gates, h = unit_last(x), unit_last(x_gates), unit_last(h)
+        states = self._buffer('states', (steps, batch, dim), dtype)
+        work = self._buffer('work', (steps, batch, 4 * dim), dtype)
         gate_activation = numpy.empty((batch, 2 * dim), dtype=dtype)
         candidate = numpy.empty((batch, dim), dtype=dtype)
-        scratch = numpy.empty((batch, dim), dtype=dtype)
+        masked, mask_stride = _mask_arguments(mask)
+        x_rows, gates_rows, h_rows = (row_stride(x), row_stride(x_gates),
+                                      row_stride(h))
+        gates_kernel, states_kernel = compiled.gru_gates, compiled.gru_states
+        (x_base, x_step), (xg_base, xg_step) = _steps(x), _steps(x_gates)
+        (work_base, work_step), (states_base, states_step) = (
+            _steps(work), _steps(states))
+        mask_base, mask_step = _steps(mask)
+        gate_address, candidate_address = (gate_activation.ctypes.data,
+                                           candidate.ctypes.data)
+        reset_states = work[:, :, 3 * dim:]
+        h_address = h.ctypes.data
         for t in range(steps):
             numpy.dot(h, U_gates, out=gate_activation)
-            gate_activation += x_gates[t]
-            gates = work[t]
-            _sigmoid(gate_activation, gates[:, :2 * dim])
-            update, reset = gates[:, :dim], gates[:, dim:2 * dim]
-            numpy.multiply(h, reset, out=scratch)
-            numpy.dot(scratch, U, out=candidate)
-            candidate += x[t]
-            numpy.tanh(candidate, out=gates[:, 2 * dim:])
-            # h + update * (candidate - h)
-            numpy.subtract(gates[:, 2 * dim:], h, out=scratch)
-            scratch *= update
-            numpy.add(h, scratch, out=states[t])
-            if mask is not None:
-                keep = mask[t][:, None]
-                states[t] = keep * states[t] + (1 - keep) * h
-            h = states[t]
-        output_storage[0][0] = states
-        output_storage[1][0] = work
+            work_address = work_base + t * work_step
+            gates_kernel(batch, dim, gate_address, xg_base + t * xg_step,
+                         gates_rows, h_address, h_rows, work_address, 4 * dim)
+            numpy.dot(reset_states[t], U, out=candidate)
+            states_kernel(masked, batch, dim, candidate_address,
+                          x_base + t * x_step, x_rows, h_address, h_rows,
+                          mask_base + t * mask_step, mask_stride, work_address,
+                          4 * dim, states_base + t * states_step)
+            h, h_rows = states[t], dim
+            h_address = states_base + t * states_step
+        return states, work
 
     def connection_pattern(self, node):
         connected = [[True, False]] * 5
@@ -315,7 +372,7 @@ class FusedGRU(Op):
         return self.pullback(inputs, outputs, output_grads)
 
 
-class FusedGRUGrad(Op):
+class FusedGRUGrad(_ReusesBuffers, Op):
     """The gradient of :class:`FusedGRU` with respect to its inputs."""
     __props__ = ('masked',)
 
@@ -328,53 +385,63 @@ class FusedGRUGrad(Op):
 
     def perform(self, node, inputs, output_storage):
         n = 6 if self.masked else 5
-        x, x_gates, U, U_gates, h0 = inputs[:5]
-        mask = inputs[5] if self.masked else None
-        states, work, d_states = inputs[n:]
+        forward_inputs = list(inputs[:5]) + [inputs[5] if self.masked else None]
+        compiled = kernels(inputs[0].dtype)
+        if compiled is not None:
+            gradients = self._perform_c(compiled, *forward_inputs, *inputs[n:])
+        else:
+            gradients = numpy_steps.gru_backward(*forward_inputs, *inputs[n:])
+        dtype = inputs[0].dtype
+        for storage, value in zip(output_storage, gradients):
+            storage[0] = value.astype(dtype, copy=False)
+
+    def _perform_c(self, compiled, x, x_gates, U, U_gates, h0, mask, states,
+                   work, d_states):
+        """The steps backwards with two C kernel calls and two products each."""
         steps, batch, dim = x.shape
         dtype = x.dtype
-        # Local derivatives of all steps at once (see FusedLSTMGrad)
-        previous = numpy.concatenate([h0[None], states[:-1]], axis=0)
-        update, reset = work[..., :dim], work[..., dim:2 * dim]
-        candidate = work[..., 2 * dim:]
-        update_factor = (candidate - previous) * update * (1 - update)
-        candidate_factor = update * (1 - candidate * candidate)
-        reset_factor = previous * reset * (1 - reset)
-        keep_factor = 1 - update
-        d_x = numpy.empty_like(x)
-        d_x_gates = numpy.empty_like(x_gates)
-        d_h = numpy.zeros((batch, dim), dtype=dtype)
+        h0, d_states = unit_last(h0), unit_last(d_states)
+        states, work = numpy.ascontiguousarray(states), numpy.ascontiguousarray(work)
+        masked, mask_stride = _mask_arguments(mask)
+        d_x = self._buffer('d_x', (steps, batch, dim), dtype)
+        d_x_gates = self._buffer('d_x_gates', (steps, batch, 2 * dim), dtype)
+        d_h = numpy.zeros((batch, dim), dtype=dtype)  # d_gates U_gates^T after
+        carry = numpy.zeros((batch, dim), dtype=dtype)
         d_reset_input = numpy.empty((batch, dim), dtype=dtype)
-        scratch = numpy.empty((batch, dim), dtype=dtype)
         U_transposed = numpy.ascontiguousarray(U.T)
         U_gates_transposed = numpy.ascontiguousarray(U_gates.T)
+        ds_rows = row_stride(d_states)
+        candidate_kernel = compiled.gru_backward_candidate
+        reset_kernel = compiled.gru_backward_reset
+        (ds_base, ds_step), (states_base, states_step) = (
+            _steps(d_states), _steps(states))
+        (work_base, work_step), (mask_base, mask_step) = _steps(work), _steps(mask)
+        (d_x_base, d_x_step), (d_xg_base, d_xg_step) = (
+            _steps(d_x), _steps(d_x_gates))
+        d_h_address, carry_address, d_reset_address = (
+            d_h.ctypes.data, carry.ctypes.data, d_reset_input.ctypes.data)
         for t in range(steps - 1, -1, -1):
-            d_h += d_states[t]
-            if mask is not None:
-                keep = mask[t][:, None]
-                d_new = keep * d_h
-                d_direct = (1 - keep) * d_h
+            if t:
+                h_prev, h_rows = states_base + (t - 1) * states_step, dim
             else:
-                d_new = d_h.copy()
-            d_candidate = d_x[t]
-            numpy.multiply(d_new, candidate_factor[t], out=d_candidate)
-            numpy.dot(d_candidate, U_transposed, out=d_reset_input)
-            d_gates = d_x_gates[t]
-            numpy.multiply(d_new, update_factor[t], out=d_gates[:, :dim])
-            numpy.multiply(d_reset_input, reset_factor[t],
-                           out=d_gates[:, dim:])
-            # the gradient flowing to the previous state
-            numpy.dot(d_gates, U_gates_transposed, out=d_h)
-            numpy.multiply(d_new, keep_factor[t], out=scratch)
-            d_h += scratch
-            numpy.multiply(d_reset_input, reset[t], out=scratch)
-            d_h += scratch
-            if mask is not None:
-                d_h += d_direct
-        d_U = numpy.dot((previous * reset).reshape(-1, dim).T,
-                        d_x.reshape(-1, dim))
-        d_U_gates = numpy.dot(previous.reshape(-1, dim).T,
-                              d_x_gates.reshape(-1, 2 * dim))
-        for storage, value in zip(output_storage, (
-                d_x, d_x_gates, d_U, d_U_gates, d_h)):
-            storage[0] = value.astype(dtype, copy=False)
+                h_prev, h_rows = h0.ctypes.data, row_stride(h0)
+            work_address = work_base + t * work_step
+            d_xg_address = d_xg_base + t * d_xg_step
+            candidate_kernel(
+                masked, batch, dim, d_h_address, carry_address,
+                ds_base + t * ds_step, ds_rows, h_prev, h_rows, work_address,
+                4 * dim, mask_base + t * mask_step, mask_stride,
+                d_x_base + t * d_x_step, d_xg_address)
+            numpy.dot(d_x[t], U_transposed, out=d_reset_input)
+            reset_kernel(batch, dim, d_reset_address, h_prev, h_rows,
+                         work_address, 4 * dim, carry_address, d_xg_address)
+            numpy.dot(d_x_gates[t], U_gates_transposed, out=d_h)
+        d_h += carry
+        # The weight gradients of all steps as one product each
+        d_U = numpy_steps.reset_states_gradient(work, d_x)
+        d_U_gates = numpy.dot(h0.T, d_x_gates[0]) if steps else (
+            numpy.zeros_like(U_gates))
+        if steps > 1:
+            d_U_gates += numpy.dot(states[:-1].reshape(-1, dim).T,
+                                   d_x_gates[1:].reshape(-1, 2 * dim))
+        return d_x, d_x_gates, d_U, d_U_gates, d_h
