@@ -156,6 +156,12 @@ def _register_rewrites():
     includes, so other modes are unaffected.
 
     """
+    # A convolution and its filter gradient share one im2col.
+    from blocks.ops.conv import Conv2dGradWeights
+    from blocks.ops.conv_columns import share_columns
+    internals.register_rewrite(
+        'specialize', 'blocks_share_conv_columns',
+        node_rewriter([Conv2dGradWeights])(share_columns), 'blocks_cvm')
     if internals.TensorSymbolicOp is None or \
             internals.inline_ofg_node is None:
         return False

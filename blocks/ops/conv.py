@@ -17,10 +17,16 @@ array rather than as a computed vector.
 
 Each ``perform`` lays the image out as columns (im2col: one strided copy per
 filter tap) and does one matrix product per group over the whole batch, in
-the BLAS NumPy links against. This measured faster on the CPU than a graph of
-PyTensor slices, than ``scipy.signal`` and than XLA's convolution (see
+the BLAS NumPy links against; the input gradient multiplies back a few
+images at a time and adds the columns into place (col2im) while they are
+in the cache. This measured faster on the CPU than a graph of PyTensor
+slices, than ``scipy.signal`` and than XLA's convolution (see
 ``benchmarks/conv.py``). The JAX mode runs ``jax.lax.conv_general_dilated``
 instead (:mod:`blocks.ops.jax_dispatch`).
+
+The columns live in scratch buffers that all convolution Ops of a thread
+share (:func:`scratch`). In Blocks' C VM mode a rewrite lets a convolution
+and its filter gradient share one im2col (:mod:`blocks.ops.conv_columns`).
 
 Layout and meaning follow Theano: images are ``(batch, channels, rows,
 columns)``, filters ``(filters, channels // num_groups, rows, columns)``,
@@ -30,7 +36,6 @@ cross-correlation.
 
 """
 import numbers
-import threading
 
 import numpy
 from pytensor import tensor
@@ -41,6 +46,7 @@ from pytensor.scalar import upcast
 
 from blocks.compile.pytensor_internals import infer_shape_method
 from blocks.ops.im2col import col2im, im2col
+from blocks.ops.scratch import scratch
 
 __all__ = ['conv2d', 'conv2d_transpose', 'get_conv_output_shape',
            'conv_padding', 'Conv2d', 'Conv2dGradWeights', 'Conv2dGradInputs']
@@ -165,6 +171,10 @@ def get_conv_output_shape(image_shape, kernel_shape, border_mode, subsample,
     return (batch, filters) + tuple(sizes)
 
 
+#: How many bytes of columns :class:`Conv2dGradInputs` computes at a time.
+COLUMNS_CHUNK_BYTES = 2 ** 21
+
+
 class _ConvOp(Op):
     """The parameters shared by the three convolution Ops."""
     __props__ = ('border_mode', 'subsample', 'filter_flip', 'filter_dilation',
@@ -223,28 +233,8 @@ class _ConvOp(Op):
 
     # NumPy kernels ---------------------------------------------------------
     def _scratch(self, shape, dtype):
-        """A scratch array for `perform`, reused by the next call.
-
-        The columns are the largest array of a convolution (25 times the
-        image for 5x5 filters); a fresh one costs a page fault per page
-        each call. One buffer per Op and thread, never returned, dropped
-        when the Op is pickled.
-        """
-        local = self.__dict__.get('_scratch_buffers')
-        if local is None:
-            local = self.__dict__.setdefault('_scratch_buffers',
-                                             threading.local())
-        dtype = numpy.dtype(dtype)
-        nbytes = int(numpy.prod(shape, dtype=numpy.int64)) * dtype.itemsize
-        buffer = getattr(local, 'buffer', None)
-        if buffer is None or buffer.nbytes < nbytes:
-            buffer = local.buffer = numpy.empty(max(nbytes, 1), numpy.uint8)
-        return buffer[:nbytes].view(dtype).reshape(shape)
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop('_scratch_buffers', None)
-        return state
+        """A scratch array (see :func:`scratch`)."""
+        return scratch(shape, dtype)
 
     def _columns(self, image, kernel_size, output_size):
         """im2col: ``(channels, rows, columns, batch, out_rows, out_cols)``."""
@@ -254,6 +244,50 @@ class _ConvOp(Op):
                       self._padding(kernel_size), self.subsample,
                       self.filter_dilation,
                       out=self._scratch(shape, image.dtype))
+
+    def _image_columns(self, image, filters_shape):
+        """The checked im2col of `image` into a scratch array, and the
+        output size. The columns are ``(groups, taps, batch x positions)``.
+        """
+        self._check_channels(image.shape[1], filters_shape)
+        kernel_size = filters_shape[2:]
+        output_size = self._output_size(image.shape[2:], kernel_size)
+        if min(output_size) < 1:
+            raise ValueError("{}: image of size {} too small for filters of "
+                             "size {} with {}".format(
+                                 type(self).__name__, image.shape[2:],
+                                 kernel_size, self._arguments()))
+        shape = ((image.shape[1],) + tuple(kernel_size) + image.shape[:1] +
+                 tuple(output_size))
+        columns = im2col(image, kernel_size, output_size,
+                         self._padding(kernel_size), self.subsample,
+                         self.filter_dilation,
+                         out=self._scratch(shape, image.dtype))
+        return columns.reshape(self.num_groups, -1, image.shape[0] *
+                               output_size[0] * output_size[1]), output_size
+
+    def _forward(self, columns, filters, batch, output_size, dtype):
+        """The convolution's output from the image's columns."""
+        product = numpy.matmul(self._filter_matrix(filters), columns)
+        output = product.reshape((filters.shape[0], batch) +
+                                 tuple(output_size)).transpose(1, 0, 2, 3)
+        return numpy.ascontiguousarray(output, dtype=dtype)
+
+    def _filter_gradient(self, columns, output_grad, filters_shape, dtype):
+        """The filter gradient from the image's columns."""
+        # columns @ output_grad^T, then transposed: BLAS is faster with
+        # the long axis (batch x positions) inside both operands. One copy
+        # of the output gradient, as (batch, rows, columns, filters).
+        filters = output_grad.shape[1]
+        transposed = numpy.ascontiguousarray(
+            output_grad.transpose(0, 2, 3, 1)).reshape(
+                -1, self.num_groups, filters // self.num_groups)
+        gradient = numpy.matmul(columns, transposed.transpose(1, 0, 2))
+        gradient = gradient.transpose(0, 2, 1)
+        gradient = gradient.reshape(filters_shape)
+        if self.filter_flip:
+            gradient = gradient[:, :, ::-1, ::-1]
+        return numpy.ascontiguousarray(gradient, dtype=dtype)
 
     def _filter_matrix(self, filters):
         """Filters as ``(groups, filters per group, taps per group)``."""
@@ -293,20 +327,9 @@ class Conv2d(_ConvOp):
 
     def perform(self, node, inputs, outputs):
         image, filters = inputs
-        self._check_channels(image.shape[1], filters.shape)
-        kernel_size = filters.shape[2:]
-        output_size = self._output_size(image.shape[2:], kernel_size)
-        if min(output_size) < 1:
-            raise ValueError("Conv2d: image of size {} too small for filters "
-                             "of size {} with {}".format(
-                                 image.shape[2:], kernel_size, self._arguments()))
-        columns = self._columns(image, kernel_size, output_size)
-        columns = columns.reshape(self.num_groups, -1, columns[0, 0, 0].size)
-        product = numpy.matmul(self._filter_matrix(filters), columns)
-        output = product.reshape((filters.shape[0], image.shape[0]) +
-                                 tuple(output_size)).transpose(1, 0, 2, 3)
-        outputs[0][0] = numpy.ascontiguousarray(
-            output, dtype=node.outputs[0].dtype)
+        columns, output_size = self._image_columns(image, filters.shape)
+        outputs[0][0] = self._forward(columns, filters, image.shape[0],
+                                      output_size, node.outputs[0].dtype)
 
     def output_shape(self, image_shape, filters_shape):
         sizes = [None if None in (size, kernel) else output
@@ -353,17 +376,9 @@ class Conv2dGradWeights(_ConvOp):
             raise ValueError("Conv2dGradWeights: output gradient of size {}, "
                              "expected {}".format(output_size, expected))
         columns = self._columns(image, kernel_size, output_size)
-        columns = columns.reshape(self.num_groups, -1, columns[0, 0, 0].size)
-        # columns @ output_grad^T, then transposed: BLAS is faster with
-        # the long axis (batch x positions) inside both operands.
-        gradient = numpy.matmul(
-            columns, numpy.ascontiguousarray(self._output_gradient_matrix(
-                output_grad).transpose(0, 2, 1))).transpose(0, 2, 1)
-        gradient = gradient.reshape(filters_like.shape)
-        if self.filter_flip:
-            gradient = gradient[:, :, ::-1, ::-1]
-        outputs[0][0] = numpy.ascontiguousarray(
-            gradient, dtype=node.outputs[0].dtype)
+        outputs[0][0] = self._filter_gradient(
+            columns.reshape(self.num_groups, -1, columns[0, 0, 0].size),
+            output_grad, filters_like.shape, node.outputs[0].dtype)
 
     def connection_pattern(self, node):
         return [[True], [True], [False]]
@@ -419,14 +434,27 @@ class Conv2dGradInputs(_ConvOp):
         channels = filters.shape[1] * self.num_groups
         filter_matrix = self._filter_matrix(filters).transpose(0, 2, 1)
         gradient_matrix = self._output_gradient_matrix(output_grad)
-        columns = numpy.matmul(
-            filter_matrix, gradient_matrix, out=self._scratch(
-                filter_matrix.shape[:2] + gradient_matrix.shape[2:],
-                numpy.result_type(filter_matrix, gradient_matrix)))
-        columns = columns.reshape((channels,) + tuple(kernel_size) +
-                                  (batch,) + tuple(output_size))
-        gradient = col2im(columns, (height, width), self._padding(kernel_size),
-                          self.subsample, self.filter_dilation)
+        dtype = numpy.result_type(filter_matrix, gradient_matrix)
+        gradient = numpy.empty((batch, channels, height, width), dtype)
+        # A few images at a time: their columns stay in the cache between
+        # the product and col2im.
+        positions = output_size[0] * output_size[1]
+        chunk = max(1, COLUMNS_CHUNK_BYTES // max(
+            1, filter_matrix.shape[1] * self.num_groups * positions *
+            dtype.itemsize))
+        for start in range(0, batch, chunk):
+            stop = min(start + chunk, batch)
+            columns = numpy.matmul(
+                filter_matrix,
+                gradient_matrix[:, :, start * positions:stop * positions],
+                out=self._scratch(filter_matrix.shape[:2] +
+                                  ((stop - start) * positions,), dtype))
+            col2im(columns.reshape((channels,) + tuple(kernel_size) +
+                                   (stop - start,) + tuple(output_size)),
+                   (height, width), self._padding(kernel_size),
+                   self.subsample, self.filter_dilation,
+                   out=gradient[start:stop])
+            del columns  # frees the scratch buffer for the next chunk
         outputs[0][0] = numpy.asarray(gradient, dtype=node.outputs[0].dtype)
 
     def connection_pattern(self, node):

@@ -43,6 +43,24 @@ static inline void inside(long x0, long step, long width, long count,
     *last = hi;
 }
 
+// into[s] += from[s] for s < n, 32 bytes at a time: rows are short (the
+// output's width), too short for the compiler's vector loop.
+template <typename T>
+static inline void add_row(T *__restrict__ into, const T *__restrict__ from,
+                           long n) {
+    typedef T Vector __attribute__((vector_size(32)));
+    const long lanes = 32 / sizeof(T);
+    long s = 0;
+    for (; s + lanes <= n; s += lanes) {
+        Vector a, b;
+        std::memcpy(&a, into + s, 32);
+        std::memcpy(&b, from + s, 32);
+        a += b;
+        std::memcpy(into + s, &a, 32);
+    }
+    for (; s < n; ++s) into[s] += from[s];
+}
+
 // columns[c, i, j, b, r, s] = image[b, c, r*step + i*dil - top, ...],
 // 0 outside the image. image is addressed through its strides.
 template <typename T>
@@ -116,7 +134,7 @@ static void col2im(const T *columns, T *image, const Geometry &g) {
                 T *__restrict__ row = origin + r * rows_step;
                 const T *__restrict__ values = source + r * g.out_cols;
                 if (step == 1) {
-                    for (long s = first; s < last; ++s) row[s] += values[s];
+                    add_row(row + first, values + first, last - first);
                 } else {
                     for (long s = first; s < last; ++s)
                         row[s * step] += values[s];
@@ -277,7 +295,7 @@ def im2col(image, kernel_size, output_size, padding, subsample=(1, 1),
 
 
 def col2im(columns, image_size, padding, subsample=(1, 1),
-           filter_dilation=(1, 1)):
+           filter_dilation=(1, 1), out=None):
     """Add `columns` back onto a zero image: the adjoint of :func:`im2col`.
 
     Parameters
@@ -289,6 +307,9 @@ def col2im(columns, image_size, padding, subsample=(1, 1),
         The image's rows and columns (without padding).
     padding, subsample, filter_dilation
         As for :func:`im2col`.
+    out : numpy.ndarray, optional
+        A contiguous array of the result's shape and `columns`' dtype to
+        write the result into (its contents are overwritten).
 
     Returns
     -------
@@ -307,11 +328,21 @@ def col2im(columns, image_size, padding, subsample=(1, 1),
     channels, kernel_rows, kernel_cols, batch = columns.shape[:4]
     output_size = columns.shape[4:]
     height, width = image_size
+    shape = (batch, channels, height, width)
+    if out is not None and (out.shape != shape or
+                            out.dtype != columns.dtype or
+                            not out.flags.c_contiguous):
+        raise ValueError('out must be a contiguous {} array of shape {}, got '
+                         'a {} array of shape {}'.format(
+                             columns.dtype, shape, out.dtype, out.shape))
     kernel = _kernel('col2im', columns.dtype)
     if kernel is not None and columns.size:
         columns = numpy.ascontiguousarray(columns)
-        image = numpy.zeros((batch, channels, height, width),
-                            dtype=columns.dtype)
+        if out is None:
+            image = numpy.zeros(shape, dtype=columns.dtype)
+        else:
+            image = out
+            image.fill(0)
         kernel(pointer(columns), pointer(image), ctypes.byref(_geometry(
             image.shape, (kernel_rows, kernel_cols), output_size, padding,
             subsample, filter_dilation)))
@@ -322,6 +353,9 @@ def col2im(columns, image_size, padding, subsample=(1, 1),
     for i, j, rows, cols in _taps((kernel_rows, kernel_cols), output_size,
                                   subsample, filter_dilation):
         padded[:, :, rows, cols] += columns[:, i, j]
-    return numpy.ascontiguousarray(
-        padded[:, :, top:top + height, left:left + width].transpose(
-            1, 0, 2, 3))
+    image = padded[:, :, top:top + height, left:left + width].transpose(
+        1, 0, 2, 3)
+    if out is None:
+        return numpy.ascontiguousarray(image)
+    out[...] = image
+    return out

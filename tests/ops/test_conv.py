@@ -1,5 +1,6 @@
 """The convolution Ops against scipy.signal and numerical gradients."""
 import pickle
+import threading
 
 import numpy
 import pytensor
@@ -10,6 +11,8 @@ from scipy.signal import convolve2d, correlate2d
 
 from blocks.ops import (Conv2d, Conv2dGradInputs, conv2d, conv2d_transpose,
                         conv_padding, get_conv_output_shape)
+from blocks.ops import scratch as scratch_module
+from blocks.ops.scratch import scratch
 
 MODE = 'FAST_COMPILE'
 
@@ -181,7 +184,8 @@ def test_ops_pickle():
     numpy.testing.assert_allclose(original, restored)
 
 
-def test_scratch_buffers_are_reused_and_not_pickled():
+def test_scratch_buffers_are_shared_and_not_pickled(monkeypatch):
+    monkeypatch.setattr(scratch_module, '_SCRATCH', threading.local())
     op = Conv2d()
     x, w = pt.tensor4('x'), pt.tensor4('w')
     gx, gw = pytensor.grad((op(x, w) ** 2).sum(), [x, w])
@@ -189,15 +193,37 @@ def test_scratch_buffers_are_reused_and_not_pickled():
     image = numpy.random.default_rng(0).normal(size=(4, 3, 9, 9))
     filters = numpy.random.default_rng(1).normal(size=(5, 3, 3, 3))
     first = [value.copy() for value in function(image, filters)]
-    buffer = op._scratch_buffers.buffer
-    assert buffer.nbytes >= image.size * 9 * 8 * 49 // 81
+    # (Holding the buffers here would keep them busy.)
+    buffers = [(id(b), b.nbytes) for b in scratch_module._SCRATCH.buffers]
+    # The three Ops share one buffer, as large as the largest columns.
+    assert len(buffers) == 1
+    assert buffers[0][1] >= 3 * 9 * 4 * 49 * 8
     second = function(image * 2, filters)
-    assert op._scratch_buffers.buffer is buffer
+    assert buffers == [(id(b), b.nbytes)
+                       for b in scratch_module._SCRATCH.buffers]
     # y doubles: the input gradient doubles, the filter gradient quadruples
     for scale, a, b in zip((2, 4), first, second):
         numpy.testing.assert_allclose(scale * a, b, rtol=1e-12)
     assert len(pickle.dumps(op)) < 1000
     assert pickle.loads(pickle.dumps(op)) == op
+
+
+def test_scratch_hands_out_only_free_buffers(monkeypatch):
+    monkeypatch.setattr(scratch_module, '_SCRATCH', threading.local())
+    held = scratch((1000,), 'float64')
+    small = scratch((10,), 'float32')
+    assert not numpy.shares_memory(held, small)
+    address = small.ctypes.data
+    del small
+    # The smallest free buffer large enough.
+    again = scratch((5,), 'float32')
+    assert again.ctypes.data == address
+    # A view keeps its buffer busy, as the array itself does.
+    view = again[1:]
+    del again
+    other = scratch((5,), 'float32')
+    assert not numpy.shares_memory(other, view)
+    assert not numpy.shares_memory(other, held)
 
 
 @pytest.mark.parametrize('argument, value', [

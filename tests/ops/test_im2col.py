@@ -20,6 +20,8 @@ GEOMETRIES = [
     ((3, 1, 9, 9), (2, 3), ((0, 2), (1, 0)), (1, 2), (2, 2)),
     ((2, 2, 5, 5), (5, 5), ((4, 4), (4, 4)), (1, 1), (1, 1)),  # 'full'
     ((1, 1, 4, 4), (1, 1), ((3, 3), (0, 0)), (3, 1), (1, 1)),
+    # Rows of 19: the C col2im adds 32 bytes at a time, then the rest.
+    ((2, 2, 6, 21), (3, 3), ((0, 0), (0, 0)), (1, 1), (1, 1)),
 ]
 
 
@@ -126,3 +128,25 @@ def test_im2col_rejects_a_wrong_out():
                                          r'array of shape \(1, 2, 2, 2, 3, 3\)'):
         im2col(image, (2, 2), (3, 3), ((0, 0), (0, 0)),
                out=numpy.zeros((1, 2, 2, 2, 3, 3), 'float32'))
+
+
+@pytest.mark.parametrize('geometry', [GEOMETRIES[1], GEOMETRIES[-1]])
+def test_col2im_writes_into_out(kernels, geometry):
+    shape, kernel, padding, subsample, dilation = geometry
+    out = output_size(shape, kernel, padding, subsample, dilation)
+    columns = numpy.random.default_rng(4).normal(
+        size=(shape[1],) + kernel + (shape[0],) + out)
+    into = numpy.full(shape, numpy.nan)
+    result = col2im(columns, shape[2:], padding, subsample, dilation,
+                    out=into)
+    assert result is into
+    numpy.testing.assert_array_equal(
+        into, col2im(columns, shape[2:], padding, subsample, dilation))
+
+
+def test_col2im_rejects_a_wrong_out():
+    columns = numpy.zeros((1, 2, 2, 2, 3, 3))
+    with pytest.raises(ValueError, match=r'out must be a contiguous float64 '
+                                         r'array of shape \(2, 1, 4, 4\)'):
+        col2im(columns, (4, 4), ((0, 0), (0, 0)),
+               out=numpy.zeros((2, 1, 4, 4))[:, :, ::-1])
