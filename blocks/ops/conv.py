@@ -232,23 +232,21 @@ class _ConvOp(Op):
         return sizes
 
     # NumPy kernels ---------------------------------------------------------
-    def _scratch(self, shape, dtype):
-        """A scratch array (see :func:`scratch`)."""
-        return scratch(shape, dtype)
-
     def _columns(self, image, kernel_size, output_size):
-        """im2col: ``(channels, rows, columns, batch, out_rows, out_cols)``."""
+        """im2col into a scratch array, as ``(groups, taps per group,
+        batch x positions)``."""
         shape = ((image.shape[1],) + tuple(kernel_size) + image.shape[:1] +
                  tuple(output_size))
-        return im2col(image, kernel_size, output_size,
-                      self._padding(kernel_size), self.subsample,
-                      self.filter_dilation,
-                      out=self._scratch(shape, image.dtype))
+        columns = im2col(image, kernel_size, output_size,
+                         self._padding(kernel_size), self.subsample,
+                         self.filter_dilation,
+                         out=scratch(shape, image.dtype))
+        return columns.reshape(self.num_groups, -1, image.shape[0] *
+                               output_size[0] * output_size[1])
 
     def _image_columns(self, image, filters_shape):
-        """The checked im2col of `image` into a scratch array, and the
-        output size. The columns are ``(groups, taps, batch x positions)``.
-        """
+        """The checked im2col of `image` (see :meth:`_columns`), and the
+        output size."""
         self._check_channels(image.shape[1], filters_shape)
         kernel_size = filters_shape[2:]
         output_size = self._output_size(image.shape[2:], kernel_size)
@@ -257,14 +255,7 @@ class _ConvOp(Op):
                              "size {} with {}".format(
                                  type(self).__name__, image.shape[2:],
                                  kernel_size, self._arguments()))
-        shape = ((image.shape[1],) + tuple(kernel_size) + image.shape[:1] +
-                 tuple(output_size))
-        columns = im2col(image, kernel_size, output_size,
-                         self._padding(kernel_size), self.subsample,
-                         self.filter_dilation,
-                         out=self._scratch(shape, image.dtype))
-        return columns.reshape(self.num_groups, -1, image.shape[0] *
-                               output_size[0] * output_size[1]), output_size
+        return self._columns(image, kernel_size, output_size), output_size
 
     def _forward(self, columns, filters, batch, output_size, dtype):
         """The convolution's output from the image's columns."""
@@ -375,10 +366,9 @@ class Conv2dGradWeights(_ConvOp):
         if list(output_size) != list(expected):
             raise ValueError("Conv2dGradWeights: output gradient of size {}, "
                              "expected {}".format(output_size, expected))
-        columns = self._columns(image, kernel_size, output_size)
         outputs[0][0] = self._filter_gradient(
-            columns.reshape(self.num_groups, -1, columns[0, 0, 0].size),
-            output_grad, filters_like.shape, node.outputs[0].dtype)
+            self._columns(image, kernel_size, output_size), output_grad,
+            filters_like.shape, node.outputs[0].dtype)
 
     def connection_pattern(self, node):
         return [[True], [True], [False]]
@@ -447,8 +437,8 @@ class Conv2dGradInputs(_ConvOp):
             columns = numpy.matmul(
                 filter_matrix,
                 gradient_matrix[:, :, start * positions:stop * positions],
-                out=self._scratch(filter_matrix.shape[:2] +
-                                  ((stop - start) * positions,), dtype))
+                out=scratch(filter_matrix.shape[:2] +
+                            ((stop - start) * positions,), dtype))
             col2im(columns.reshape((channels,) + tuple(kernel_size) +
                                    (stop - start,) + tuple(output_size)),
                    (height, width), self._padding(kernel_size),

@@ -16,7 +16,8 @@ import ctypes
 
 import numpy
 
-from blocks.compile.c_kernels import enabled, load_kernels, pointer
+from blocks.compile.c_kernels import (enabled, load_kernels, pointer,
+                                      strides_in_elements)
 
 _SOURCE = r'''
 #include <cstring>
@@ -215,6 +216,16 @@ def _taps(kernel_size, output_size, subsample, filter_dilation):
             yield i, j, rows, cols
 
 
+def _check_out(out, shape, dtype):
+    """Raise unless `out` is ``None`` or a contiguous `dtype` array of
+    `shape`."""
+    if out is not None and (out.shape != shape or out.dtype != dtype or
+                            not out.flags.c_contiguous):
+        raise ValueError('out must be a contiguous {} array of shape {}, got '
+                         'a {} array of shape {}'.format(
+                             dtype, shape, out.dtype, out.shape))
+
+
 def im2col(image, kernel_size, output_size, padding, subsample=(1, 1),
            filter_dilation=(1, 1), out=None):
     """The windows of `image` as columns.
@@ -260,22 +271,17 @@ def im2col(image, kernel_size, output_size, padding, subsample=(1, 1),
     """
     batch, channels, height, width = image.shape
     shape = (channels,) + tuple(kernel_size) + (batch,) + tuple(output_size)
-    if out is None:
-        columns = numpy.empty(shape, dtype=image.dtype)
-    elif (out.shape != shape or out.dtype != image.dtype or
-            not out.flags.c_contiguous):
-        raise ValueError('out must be a contiguous {} array of shape {}, got '
-                         'a {} array of shape {}'.format(
-                             image.dtype, shape, out.dtype, out.shape))
-    else:
-        columns = out
+    _check_out(out, shape, image.dtype)
+    columns = numpy.empty(shape, dtype=image.dtype) if out is None else out
     kernel = _kernel('im2col', image.dtype)
     if kernel is not None and columns.size:
-        itemsize = image.dtype.itemsize
-        if all(stride % itemsize == 0 for stride in image.strides):
-            strides = (ctypes.c_long * 4)(*[stride // itemsize
-                                            for stride in image.strides])
-            kernel(pointer(image), strides, pointer(columns),
+        try:
+            strides = strides_in_elements(image)
+        except ValueError:  # a misaligned view: the NumPy code reads it
+            strides = None
+        if strides is not None:
+            kernel(pointer(image), (ctypes.c_long * 4)(*strides),
+                   pointer(columns),
                    ctypes.byref(_geometry(image.shape, kernel_size,
                                           output_size, padding, subsample,
                                           filter_dilation)))
@@ -329,12 +335,7 @@ def col2im(columns, image_size, padding, subsample=(1, 1),
     output_size = columns.shape[4:]
     height, width = image_size
     shape = (batch, channels, height, width)
-    if out is not None and (out.shape != shape or
-                            out.dtype != columns.dtype or
-                            not out.flags.c_contiguous):
-        raise ValueError('out must be a contiguous {} array of shape {}, got '
-                         'a {} array of shape {}'.format(
-                             columns.dtype, shape, out.dtype, out.shape))
+    _check_out(out, shape, columns.dtype)
     kernel = _kernel('col2im', columns.dtype)
     if kernel is not None and columns.size:
         columns = numpy.ascontiguousarray(columns)

@@ -254,7 +254,7 @@ def test_fused_ops_reuse_no_array_still_held(rng):
     assert_allclose(held_gradients[0], gradient(values[0]), rtol=0, atol=0)
     op = [node.op for node in whole.maker.fgraph.apply_nodes
           if isinstance(node.op, FusedLSTM)][0]
-    assert '_buffers' not in pickle.loads(pickle.dumps(op)).__dict__
+    assert len(pickle.dumps(op)) < 1000  # no arrays in the Op
 
 
 @needs_kernels

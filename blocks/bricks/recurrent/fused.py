@@ -14,7 +14,8 @@ in one pass with vectorized ``exp`` and ``tanh`` (the GRU: two of each);
 the gradient runs the recurrence backwards the same way, accumulates the
 peephole gradients in its kernel and computes the weight gradients of all
 steps as one matrix product after the loop. The large arrays are handed
-out again call after call once they are free (:class:`_ReusesBuffers`).
+out again call after call once they are free
+(:func:`blocks.ops.scratch.scratch`, shared with the convolutions).
 The fused LSTM and GRU then train about as fast as PyTorch's
 (``benchmarks/README.md``). Without the kernels (no C++ compiler, or
 ``BLOCKS_C_KERNELS=0``) the same steps run as NumPy ufunc calls on whole
@@ -35,7 +36,6 @@ checks the fused Ops against the scans (which are checked against NumPy loops an
 finite differences), values and gradients, masked, reversed and with the
 initial states returned.
 """
-import sys
 
 import numpy
 from pytensor import tensor
@@ -46,44 +46,7 @@ from pytensor.graph.op import Op
 from blocks.bricks.recurrent import numpy_steps
 from blocks.bricks.recurrent.kernels import (
     address, kernels, row_stride, unit_last)
-
-
-def _unreferenced():
-    """What :func:`sys.getrefcount` says of an array nothing else holds."""
-    buffers = {'probe': numpy.empty(1)}
-    array = buffers.pop('probe')
-    return sys.getrefcount(array)
-
-
-_UNREFERENCED = _unreferenced()
-
-
-class _ReusesBuffers(object):
-    """An Op that hands out the same large output arrays call after call.
-
-    A fresh array of many megabytes costs a page fault per 4 KiB the first
-    time it is written (the C library maps large blocks anew each time): 5
-    to 10 ms per training step of the benchmark LSTM. So each Op keeps the
-    arrays it returned last time and returns them again once nothing else
-    holds them (after the call, when the function has dropped its
-    intermediate results); :func:`sys.getrefcount` tells, and views count,
-    as they hold their base. The arrays are not pickled.
-    """
-
-    def _buffer(self, key, shape, dtype):
-        """An uninitialized array, last call's `key` array when it is free."""
-        buffers = self.__dict__.setdefault('_buffers', {})
-        array = buffers.pop(key, None)
-        if (array is None or sys.getrefcount(array) != _UNREFERENCED or
-                array.shape != shape or array.dtype != dtype):
-            array = numpy.empty(shape, dtype=dtype)
-        buffers[key] = array
-        return array
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop('_buffers', None)
-        return state
+from blocks.ops.scratch import scratch
 
 
 def _steps(array):
@@ -105,7 +68,7 @@ def _mask_arguments(mask):
     return 1, mask.strides[1] // mask.itemsize
 
 
-class FusedLSTM(_ReusesBuffers, Op):
+class FusedLSTM(Op):
     """The LSTM recurrence over a whole sequence.
 
     Inputs: ``inputs`` (time, batch, 4 dim), ``W_state`` (dim, 4 dim), the
@@ -154,9 +117,9 @@ class FusedLSTM(_ReusesBuffers, Op):
         dtype = x.dtype
         x, h, c = unit_last(x), unit_last(h), unit_last(c)
         peepholes = [numpy.ascontiguousarray(p) for p in (p_in, p_forget, p_out)]
-        states = self._buffer('states', (steps, batch, dim), dtype)
-        cells = self._buffer('cells', (steps, batch, dim), dtype)
-        work = self._buffer('work', (steps, batch, 6 * dim), dtype)
+        states = scratch((steps, batch, dim), dtype)
+        cells = scratch((steps, batch, dim), dtype)
+        work = scratch((steps, batch, 6 * dim), dtype)
         activation = numpy.empty((batch, 4 * dim), dtype=dtype)
         masked, mask_stride = _mask_arguments(mask)
         kernel = compiled.lstm_forward
@@ -201,7 +164,7 @@ class FusedLSTM(_ReusesBuffers, Op):
         return self.pullback(inputs, outputs, output_grads)
 
 
-class FusedLSTMGrad(_ReusesBuffers, Op):
+class FusedLSTMGrad(Op):
     """The gradient of :class:`FusedLSTM` with respect to its inputs."""
     __props__ = ('masked',)
 
@@ -240,7 +203,7 @@ class FusedLSTMGrad(_ReusesBuffers, Op):
         peepholes = [numpy.ascontiguousarray(p) for p in (p_in, p_forget, p_out)]
         p_addresses = [p.ctypes.data for p in peepholes]
         masked, mask_stride = _mask_arguments(mask)
-        d_x = self._buffer('d_x', (steps, batch, four_dim), dtype)
+        d_x = scratch((steps, batch, four_dim), dtype)
         d_h = numpy.zeros((batch, dim), dtype=dtype)  # d_a W^T of the step after
         carry_h = numpy.zeros((batch, dim), dtype=dtype)
         d_c = numpy.zeros((batch, dim), dtype=dtype)
@@ -281,7 +244,7 @@ class FusedLSTMGrad(_ReusesBuffers, Op):
                 d_c)
 
 
-class FusedGRU(_ReusesBuffers, Op):
+class FusedGRU(Op):
     """The gated recurrence of :class:`.GatedRecurrent` over a whole sequence.
 
     Inputs: ``inputs`` (time, batch, dim), ``gate_inputs`` (time, batch,
@@ -326,8 +289,8 @@ class FusedGRU(_ReusesBuffers, Op):
         steps, batch, dim = x.shape
         dtype = x.dtype
         x, x_gates, h = unit_last(x), unit_last(x_gates), unit_last(h)
-        states = self._buffer('states', (steps, batch, dim), dtype)
-        work = self._buffer('work', (steps, batch, 4 * dim), dtype)
+        states = scratch((steps, batch, dim), dtype)
+        work = scratch((steps, batch, 4 * dim), dtype)
         gate_activation = numpy.empty((batch, 2 * dim), dtype=dtype)
         candidate = numpy.empty((batch, dim), dtype=dtype)
         masked, mask_stride = _mask_arguments(mask)
@@ -372,7 +335,7 @@ class FusedGRU(_ReusesBuffers, Op):
         return self.pullback(inputs, outputs, output_grads)
 
 
-class FusedGRUGrad(_ReusesBuffers, Op):
+class FusedGRUGrad(Op):
     """The gradient of :class:`FusedGRU` with respect to its inputs."""
     __props__ = ('masked',)
 
@@ -403,8 +366,8 @@ class FusedGRUGrad(_ReusesBuffers, Op):
         h0, d_states = unit_last(h0), unit_last(d_states)
         states, work = numpy.ascontiguousarray(states), numpy.ascontiguousarray(work)
         masked, mask_stride = _mask_arguments(mask)
-        d_x = self._buffer('d_x', (steps, batch, dim), dtype)
-        d_x_gates = self._buffer('d_x_gates', (steps, batch, 2 * dim), dtype)
+        d_x = scratch((steps, batch, dim), dtype)
+        d_x_gates = scratch((steps, batch, 2 * dim), dtype)
         d_h = numpy.zeros((batch, dim), dtype=dtype)  # d_gates U_gates^T after
         carry = numpy.zeros((batch, dim), dtype=dtype)
         d_reset_input = numpy.empty((batch, dim), dtype=dtype)
