@@ -87,3 +87,22 @@ class DatasetNotFoundError(FileNotFoundError):
 
 class DataServerTimeout(TimeoutError):
     """A :class:`~fuel.streams.ServerDataStream` received nothing in time."""
+
+
+class RequestOutOfRange(IndexError, ValueError):
+    """A request asks for examples a dataset or subset does not have.
+
+    The original Fuel raises ``ValueError`` here; it is an ``IndexError`` as
+    well, as indexing past the end of a sequence is in Python.
+    """
+
+
+class SourceNameError(KeyError, ValueError):
+    """A source name that does not exist, or that two sources would share.
+
+    :class:`~fuel.transformers.Rename` raises it; the original Fuel raised
+    ``KeyError`` there, and it is a ``ValueError`` as well. Unlike a plain
+    ``KeyError``, its message prints without quotes.
+    """
+    def __str__(self):
+        return str(self.args[0]) if self.args else ''

@@ -374,6 +374,8 @@ class _CrossValidationFolds:
         return self.num_folds - self.fold
 
     def __next__(self):
+        if self.fold == 0:
+            _check_folds(self.num_examples, self.num_folds, self.strict)
         if self.fold >= self.num_folds:
             raise StopIteration
         begin = self.num_examples * self.fold // self.num_folds
@@ -422,7 +424,21 @@ def cross_validation(scheme_class, num_examples, num_folds, strict=True,
     [2, 3, 4, 5] [0, 1]
     [0, 1, 4, 5] [2, 3]
     [0, 1, 2, 3] [4, 5]
+
+    Like the original (a generator), the arguments are checked when the
+    first fold is asked for:
+
+    >>> folds = cross_validation(SequentialScheme, 10, 3, batch_size=2)
+    >>> next(folds)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: 10 examples cannot be split into 3 folds of the same size; ...
     """
+    return _CrossValidationFolds(scheme_class, num_examples, num_folds, strict,
+                                 kwargs)
+
+
+def _check_folds(num_examples, num_folds, strict):
     if not isinstance(num_folds, int) or num_folds < 1:
         raise ValueError('num_folds must be a positive integer, got {!r}'
                          .format(num_folds))
@@ -431,8 +447,6 @@ def cross_validation(scheme_class, num_examples, num_folds, strict=True,
             '{} examples cannot be split into {} folds of the same size; '
             'pass strict=False to allow folds of different sizes'
             .format(num_examples, num_folds))
-    return _CrossValidationFolds(scheme_class, num_examples, num_folds, strict,
-                                 kwargs)
 
 
 def _world_rank_and_size():

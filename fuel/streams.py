@@ -157,8 +157,12 @@ class DataStream(AbstractDataStream):
         self.dataset = dataset
         if self.iteration_scheme is None:
             self._produces_examples = True
-        else:
-            check_scheme_fits(self.iteration_scheme, dataset)
+        if self.axis_labels and self.produces_examples:
+            # An example has no batch axis (as in the original Fuel).
+            self.axis_labels = {
+                source: (tuple(labels[1:]) if labels and labels[0] == 'batch'
+                         else labels)
+                for source, labels in self.axis_labels.items()}
         self.data_state = self.dataset.open()
         self._fresh_state = True
 
@@ -203,6 +207,8 @@ class DataStream(AbstractDataStream):
         return self.dataset.get_data(self.data_state, request)
 
     def get_epoch_iterator(self, **kwargs):
+        if self.iteration_scheme is not None:
+            check_scheme_fits(self.iteration_scheme, self.dataset)
         if not self._fresh_state:
             self.next_epoch()
         else:
@@ -230,10 +236,15 @@ def describe_dataset(dataset):
 def check_scheme_fits(iteration_scheme, dataset):
     """Refuse a scheme that requests examples past the end of the dataset.
 
-    Checked when a :class:`DataStream` is made, so that the mistake shows
+    Checked when a :class:`DataStream` opens an epoch (the main loop opens
+    its first one before it compiles anything), so that the mistake shows
     before training starts rather than as an ``IndexError`` in the middle
-    of an epoch. Schemes without a list of indices (``ConstantScheme``) and
-    datasets without a known size are not checked.
+    of an epoch; not when the stream is made, where Fuel checked nothing
+    (its users build such streams, to read a scheme's ``num_batches``, or
+    to see a transformer refuse them). Schemes without a list of indices (``ConstantScheme``),
+    datasets without a known size, and datasets that take no requests
+    (:class:`~fuel.datasets.IterableDataset`: Blocks' tests build such
+    streams only to read the scheme's ``num_batches``) are not checked.
 
     Raises
     ------
@@ -241,6 +252,9 @@ def check_scheme_fits(iteration_scheme, dataset):
         Naming the dataset, the largest index the scheme requests and the
         number of examples of the dataset.
     """
+    from fuel.datasets.base import IterableDataset
+    if isinstance(dataset, IterableDataset):
+        return
     indices = getattr(iteration_scheme, 'indices', None)
     try:
         num_examples = dataset.num_examples

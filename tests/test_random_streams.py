@@ -77,3 +77,52 @@ def test_errors_are_named():
         stream.gaussian
     with pytest.raises(ValueError, match='rng cannot be given'):
         stream.normal(rng=None)
+
+
+def _value(variable):
+    return pytensor.function([], variable)()
+
+
+@pytest.mark.parametrize('theano_call, pytensor_call', [
+    (lambda s: s.normal((2, 3), avg=1.0, std=2.0),
+     lambda s: s.normal(1.0, 2.0, size=(2, 3))),
+    (lambda s: s.normal(size=(4,), std=3.0),
+     lambda s: s.normal(0.0, 3.0, size=(4,))),
+    (lambda s: s.uniform((2, 3), low=-1.0, high=2.0),
+     lambda s: s.uniform(-1.0, 2.0, size=(2, 3))),
+    (lambda s: s.uniform((5,)), lambda s: s.uniform(0.0, 1.0, size=(5,))),
+    (lambda s: s.binomial((6,), p=0.3), lambda s: s.binomial(1, 0.3, (6,))),
+    (lambda s: s.binomial(size=(6,), prob=0.3, nstreams=4),
+     lambda s: s.binomial(1, 0.3, (6,))),
+    (lambda s: s.multinomial(pvals=numpy.full((3, 4), 0.25)),
+     lambda s: s.multinomial(1, numpy.full((3, 4), 0.25))),
+])
+def test_theano_form_draws_what_pytensor_form_draws(
+        theano_call, pytensor_call):
+    theirs = _value(pytensor_call(RandomStream(7)))
+    ours = _value(theano_call(RandomStream(7)))
+    assert ours.shape == theirs.shape
+    numpy.testing.assert_array_equal(ours, theirs)
+
+
+def test_theano_form_takes_a_symbolic_size_and_casts():
+    x = pytensor.tensor.matrix('x')
+    stream = RandomStream(1)
+    mask = stream.binomial(x.shape, p=1.0, dtype='float32')
+    noise = stream.normal(x.shape, std=0.0)
+    assert mask.dtype == 'float32'
+    assert noise.dtype == pytensor.config.floatX
+    function = pytensor.function([x], [mask, noise])
+    mask_value, noise_value = function(numpy.zeros((2, 3)))
+    numpy.testing.assert_array_equal(mask_value, numpy.ones((2, 3)))
+    numpy.testing.assert_array_equal(noise_value, numpy.zeros((2, 3)))
+
+
+def test_theano_form_rejects_unknown_arguments():
+    stream = RandomStream(1)
+    with pytest.raises(TypeError, match='loc'):
+        stream.normal((2,), loc=1.0)
+    with pytest.raises(TypeError, match='multiple values'):
+        stream.uniform((2,), size=(3,))
+    with pytest.raises(TypeError, match='pvals'):
+        stream.multinomial(size=(2,), dtype='int64')

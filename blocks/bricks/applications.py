@@ -431,6 +431,8 @@ class ApplicationCall(Annotation):
                 self.application.brick.name, self.application.name, name)
             variable.tag.name = name
             name = None
+        # As in Blocks, the variable also belongs to the brick (get_brick).
+        add_annotation(variable, self.application.brick)
         super().add_auxiliary_variable(variable, roles, name)
 
 

@@ -245,9 +245,6 @@ class Brick(Annotation):
     def __init__(self, name=None, children=None):
         if name is None:
             name = self.__class__.__name__.lower()
-        if not isinstance(name, str):
-            raise TypeError("the name of a brick must be a string, got "
-                            "{!r}".format(name))
         if children is None:
             children = []
 

@@ -68,8 +68,10 @@ class BatchNormalization(RNGMixin, Feedforward):
     conserve_memory : bool, optional
         Use an implementation that stores less intermediate state and
         therefore uses less memory, at the expense of 5-10% speed. Default
-        is `True`. PyTensor has no low-memory batch normalization Op, so
-        both settings build the same expression here.
+        is `True`. PyTensor has no low-memory batch normalization Op; the
+        two settings build Theano's two expressions, ``(x - mean) / stdev
+        * scale + shift`` (`True`) and ``(x - mean) * (scale / stdev) +
+        shift`` (`False`), which round differently.
     epsilon : float, optional
        The stabilizing constant for the minibatch standard deviation
        computation (when the brick is run in training mode).
@@ -205,6 +207,10 @@ class BatchNormalization(RNGMixin, Feedforward):
                                    [self, application_call])
         shift = _add_batch_axis(self.shift)
         scale = _add_batch_axis(scale)
+        # Theano's batch_normalization: 'low_mem' (conserve_memory) divides
+        # each element, 'high_mem' multiplies by scale / stdev.
+        if self.conserve_memory:
+            return (input_ - mean) / stdev * scale + shift
         return (input_ - mean) * (scale / stdev) + shift
 
     def __enter__(self):
@@ -372,12 +378,22 @@ class SpatialBatchNormalization(BatchNormalization):
     (3, 1, 1)
 
     """
+    @property
+    def broadcastable(self):
+        """Every axis but the channels', once `input_dim` is known."""
+        if _is_sequence(self.input_dim) and len(self.input_dim) >= 2:
+            return (False,) + ((True,) * (len(self.input_dim) - 1))
+        return self._broadcastable
+
+    @broadcastable.setter
+    def broadcastable(self, value):
+        self._broadcastable = value
+
     def _allocate(self):
         if not _is_sequence(self.input_dim) or len(self.input_dim) < 2:
             raise ValueError('expected input_dim to be length >= 2 '
                              '(channels, height, width), got {!r}'.format(
                                  self.input_dim))
-        self.broadcastable = (False,) + ((True,) * (len(self.input_dim) - 1))
         super()._allocate()
 
 
@@ -431,10 +447,9 @@ class BatchNormalizedMLP(MLP):
 
         activations = [
             Sequence([
-                BatchNormalization(conserve_memory=self._conserve_memory,
-                                   mean_only=self.mean_only,
-                                   learn_scale=self.learn_scale,
-                                   learn_shift=self.learn_shift).apply,
+                # As in Blocks, mean_only, learn_scale and learn_shift
+                # reach these bricks when the allocation config is pushed.
+                BatchNormalization(conserve_memory=self._conserve_memory).apply,
                 act.apply
             ], name='batch_norm_activation_{}'.format(i))
             for i, act in enumerate(activations)

@@ -1,4 +1,6 @@
 """Cost bricks."""
+import numbers
+
 import pytensor
 from pytensor import tensor
 from pytensor.scalar.basic import Identity as ScalarIdentity
@@ -210,7 +212,7 @@ class MisclassificationRate(Cost):
 
     """
     def __init__(self, top_k=1, **kwargs):
-        if not isinstance(top_k, int) or top_k < 1:
+        if not isinstance(top_k, numbers.Integral) or top_k < 1:
             raise ValueError("top_k must be a positive integer, got "
                              "{!r}".format(top_k))
         self.top_k = top_k
@@ -218,7 +220,9 @@ class MisclassificationRate(Cost):
 
     @application(outputs=["error_rate"])
     def apply(self, y, y_hat):
-        if self.top_k == 1:
+        # As in Blocks: a checkpoint of an earlier release has no top_k.
+        top_k = getattr(self, 'top_k', 1)
+        if top_k == 1:
             mistakes = tensor.neq(y, y_hat.argmax(axis=1))
         else:
             truth_score = select_classes(y_hat, y)
@@ -229,5 +233,5 @@ class MisclassificationRate(Cost):
             # Because we used greater-than-or-equal we have to correct for
             # counting the true label.
             num_higher = higher_scoring.sum(axis=1) - 1
-            mistakes = tensor.ge(num_higher, self.top_k)
+            mistakes = tensor.ge(num_higher, top_k)
         return mistakes.mean(dtype=pytensor.config.floatX)

@@ -48,6 +48,16 @@ NoneAllocation = LazyNone('NoneAllocation')
 NoneInitialization = LazyNone('NoneInitialization')
 
 
+class MultipleValuesError(TypeError, ValueError):
+    """An argument of a lazy constructor was given twice.
+
+    Python raises a :class:`TypeError` for this; Blocks raised a
+    :class:`ValueError` (its ``dict_union`` found the duplicate). This is
+    both, so code written for either catches it.
+
+    """
+
+
 def lazy(allocation=None, initialization=None):
     """Makes the initialization lazy.
 
@@ -99,9 +109,9 @@ def lazy(allocation=None, initialization=None):
             positional = args_to_kwargs(args, init)
             duplicated = set(positional) & set(kwargs)
             if duplicated:
-                raise TypeError("{}() got multiple values for argument "
-                                "{}".format(init.__qualname__,
-                                            sorted(duplicated)[0]))
+                raise MultipleValuesError(
+                    "{}() got multiple values for argument "
+                    "{}".format(init.__qualname__, sorted(duplicated)[0]))
             kwargs.update(positional)
             for allocation_arg in allocation:
                 kwargs.setdefault(allocation_arg, NoneAllocation)

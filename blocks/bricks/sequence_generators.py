@@ -558,7 +558,11 @@ class Readout(MergeReadout):
             feedback_brick = TrivialFeedback(output_dim=self.readout_dim)
         self.emitter = emitter
         self.feedback_brick = feedback_brick
-        self.children.extend([self.emitter, self.feedback_brick])
+        # Blocks' order (emitter, feedback, merge, post_merge): the children
+        # draw their initial parameters from one generator in this order.
+        position = self.children.index(self.merge)
+        self.children.insert(position, self.feedback_brick)
+        self.children.insert(position, self.emitter)
 
     def _push_allocation_config(self):
         super()._push_allocation_config()

@@ -144,7 +144,8 @@ class MLP(FeedforwardSequence, Initializable):
         # As in Blocks, `dims` is checked at allocation: a parent may give a
         # partial list now and complete it before (LeNet's top MLP gets its
         # input dimension from the convolutions).
-        if dims is NoneAllocation:
+        # Blocks also took None (or an empty list) for "not known yet".
+        if not dims:
             dims = [NoneAllocation] * (len(activations) + 1)
         self.dims = list(dims)
         # Interleave the transformations and activations

@@ -21,10 +21,19 @@ FILENAMES = ALL_FILES
 
 
 def read_amat(path):
-    """Read an ``.amat`` file of binary images as uint8 of shape ``(N, 1, 28, 28)``."""
+    """Read an ``.amat`` file of binary images as uint8 of shape ``(N, 1, 28, 28)``.
+
+    The values may be written as integers (``0 1``, the published files) or
+    as floats (``0.000e+00``, what ``numpy.savetxt`` writes), as the
+    original's ``numpy.loadtxt`` read both.
+    """
     with open(path, 'rb') as file_:
         content = file_.read()
-    values = numpy.array(content.split(), dtype=numpy.uint8)
+    words = content.split()
+    try:
+        values = numpy.array(words, dtype=numpy.uint8)
+    except ValueError:
+        values = numpy.array(words, dtype=numpy.float64).astype(numpy.uint8)
     if values.size % 784:
         raise ValueError('{} holds {} values, which is not a whole number of '
                          '28x28 images'.format(path, values.size))

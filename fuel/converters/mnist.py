@@ -111,7 +111,11 @@ def read_mnist_images(filename, dtype=None):
                                         array.size))
     array = array.reshape((number, 1, rows, columns))
     if dtype:
-        dtype = numpy.dtype(dtype)
+        try:
+            dtype = numpy.dtype(dtype)
+        except TypeError:
+            raise ValueError("dtype must be None, 'float32', 'float64' or 'bool', "
+                             'got {!r}'.format(dtype)) from None
         if dtype.kind == 'b':
             return array >= 128
         if dtype.kind == 'f':

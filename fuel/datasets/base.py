@@ -52,9 +52,9 @@ class Dataset:
                              'provides_sources'.format(type(self).__name__))
         if sources is not None:
             if isinstance(sources, str):
-                raise TypeError("sources must be a tuple of source names such "
-                                "as ('features',), got the string {!r}"
-                                .format(sources))
+                raise ValueError("sources must be a tuple of source names such "
+                                 "as ('features',), got the string {!r}"
+                                 .format(sources))
             sources = tuple(sources)
             unknown = [source for source in sources
                        if source not in self.provides_sources]
@@ -177,6 +177,9 @@ class IterableDataset(Dataset):
     >>> list(DataStream(dataset).get_epoch_iterator())
     [(1, 'a'), (2, 'b'), (3, 'c')]
     """
+    #: As in the original: read without a scheme, so its example stream has none.
+    example_iteration_scheme = None
+
     def __init__(self, iterables, **kwargs):
         if isinstance(iterables, Mapping):
             self.provides_sources = tuple(iterables.keys())
@@ -187,13 +190,13 @@ class IterableDataset(Dataset):
             bad = [source for source, iterable in iterables.items()
                    if not isinstance(iterable, Iterable)]
             if bad:
-                raise TypeError('the values of iterables must be iterable; '
-                                'source(s) {} are not'.format(bad))
+                raise ValueError('the values of iterables must be iterable; '
+                                 'source(s) {} are not'.format(bad))
             self.iterables = [iterables[source] for source in self.sources]
         else:
             if not isinstance(iterables, Iterable):
-                raise TypeError('iterables must be an iterable or a dict of '
-                                'iterables, got {!r}'.format(iterables))
+                raise ValueError('iterables must be an iterable or a dict of '
+                                 'iterables, got {!r}'.format(iterables))
             self.iterables = [iterables]
         try:
             lengths = set(len(iterable) for iterable in self.iterables)

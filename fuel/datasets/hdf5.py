@@ -44,7 +44,9 @@ class H5PYDataset(Dataset):
         several splits are merged (in the file's order).
     subset : slice or list of int, optional
         Use only these examples of the selected splits (indices relative to
-        them). A list may be unsorted. Default: all.
+        them). As in the original, a slice has a step of 1 and a list is
+        sorted and deduplicated (see :class:`~fuel.utils.Subset`). Default:
+        all.
     load_in_memory : bool, optional
         Read the data into memory when the dataset is created, so that a
         batch is a single NumPy indexing operation. Default ``False``.
@@ -413,6 +415,15 @@ class H5PYDataset(Dataset):
         locate = getattr(self, 'locate', None)
         return locate() if locate is not None else self.path
 
+    @property
+    def external_file_handle(self):
+        """The :class:`h5py.File` the dataset was given, or ``None``."""
+        return self._external_file_handle
+
+    @external_file_handle.setter
+    def external_file_handle(self, value):
+        self._external_file_handle = value
+
     def open(self):
         return None
 
@@ -420,6 +431,16 @@ class H5PYDataset(Dataset):
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+    def _out_of_memory_open(self, *args, **kwargs):
+        """Open the file (as the original's method of this name); returns ``None``."""
+        # Reading the property opens the file.
+        self._file_handle
+        return None
+
+    def _out_of_memory_close(self, *args, **kwargs):
+        """Close the file the dataset opened itself (not an external handle)."""
+        self.close(None)
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -445,9 +466,10 @@ class H5PYDataset(Dataset):
 
     @property
     def data_sources(self):
-        """The in-memory data of each source (only with ``load_in_memory``)."""
+        """The in-memory data of each source, or ``None`` without ``load_in_memory``
+        (as in the original)."""
         if not self.load_in_memory:
-            raise AttributeError('data_sources needs load_in_memory=True')
+            return None
         return tuple(self._load_source(source) for source in self.sources)
 
     def _read(self, source, indices):
@@ -466,6 +488,12 @@ class H5PYDataset(Dataset):
                              'indices); give the DataStream an iteration_scheme '
                              'such as SequentialScheme(dataset.num_examples, '
                              'batch_size)')
+        if not isinstance(request, (int, numpy.integer, slice, list, tuple,
+                                    range, numpy.ndarray)) or \
+                isinstance(request, bool):
+            # The original's ValueError for a request of the wrong type.
+            raise ValueError('a request of H5PYDataset must be an index, a slice '
+                             'or a list of indices, got {!r}'.format(request))
         if self.load_in_memory:
             try:
                 return tuple(self._load_source(source)[request]

@@ -18,8 +18,9 @@ def check_data_stream(data_stream):
 def source_names(argument, names, data_stream):
     """``names`` as a tuple, or all the sources of ``data_stream`` when ``None``.
 
-    ``argument`` is the name of the argument, for the error raised when
-    ``names`` is a single string rather than a tuple of names.
+    A single string names one source: the original Fuel tested membership
+    with ``in``, so ``which_sources=('features')`` (a string) worked there.
+    ``argument`` is kept for the callers' sake.
 
     >>> from fuel.datasets import IterableDataset
     >>> from fuel.streams import DataStream
@@ -28,13 +29,13 @@ def source_names(argument, names, data_stream):
     ('x', 'y')
     >>> source_names('which_sources', ['y'], stream)
     ('y',)
+    >>> source_names('which_sources', 'y', stream)
+    ('y',)
     """
     if names is None:
         return tuple(data_stream.sources)
     if isinstance(names, str):
-        raise TypeError("{} must be a tuple of source names such as "
-                        "('features',), got the string {!r}".format(argument,
-                                                                    names))
+        return (names,)
     return tuple(names)
 
 

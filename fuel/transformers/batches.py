@@ -2,6 +2,7 @@
 import numpy
 
 from fuel import config
+from fuel.schemes import BatchSizeScheme
 from fuel.streams import AbstractDataStream
 from fuel.transformers.base import (Transformer, check_data_stream,
                                     source_names)
@@ -259,10 +260,10 @@ class Cache(Transformer):
         if data_stream.produces_examples:
             raise ValueError('Cache needs a stream of batches, but the wrapped '
                              'stream produces examples')
-        if iteration_scheme is None or iteration_scheme.requests_examples:
+        if not isinstance(iteration_scheme, BatchSizeScheme):
             raise ValueError('the iteration_scheme of Cache must request batch '
-                             'sizes (e.g. ConstantScheme), got {!r}'.format(
-                                 iteration_scheme))
+                             'sizes (a BatchSizeScheme such as ConstantScheme), '
+                             'got {!r}'.format(iteration_scheme))
         kwargs.setdefault('axis_labels', copy_axis_labels(data_stream))
         super().__init__(data_stream, iteration_scheme=iteration_scheme, **kwargs)
         self.cache = [[] for _ in self.sources]

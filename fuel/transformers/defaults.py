@@ -1,5 +1,5 @@
 """Default transformers that datasets attach to their streams."""
-from fuel.transformers.base import SourcewiseTransformer
+from fuel.transformers.base import SourcewiseTransformer, source_names
 from fuel.transformers.image import ImagesFromBytes
 from fuel.transformers.simple import Cast, ScaleAndShift
 
@@ -63,7 +63,8 @@ class ToBytes(SourcewiseTransformer):
     def __init__(self, stream, **kwargs):
         kwargs.setdefault('produces_examples', stream.produces_examples)
         axis_labels = dict(stream.axis_labels or {})
-        for source in kwargs.get('which_sources') or stream.sources:
+        for source in source_names('which_sources', kwargs.get('which_sources'),
+                                   stream):
             batched = ('batch' in (axis_labels.get(source) or ()) or
                        not kwargs['produces_examples'])
             axis_labels[source] = ('batch', 'bytes') if batched else ('bytes',)

@@ -5,20 +5,29 @@ shape ``(channel, height, width)`` (axis labels ``('channel', 'height',
 'width')``), and on streams of batches: arrays of shape ``(batch, channel,
 height, width)`` (labels ``('batch', 'channel', 'height', 'width')``), or
 lists (or object arrays) of ``(channel, height, width)`` arrays when the
-images differ in size. Resizing and rotating use :mod:`scipy.ndimage`
-(any dtype, any number of channels); decoding uses Pillow.
+images differ in size. As in the original Fuel, resizing and rotating use
+Pillow, channel by channel, for the dtypes Pillow holds (uint8, int32,
+float32), so that the pixels are the original's; other dtypes go through
+:mod:`scipy.ndimage` (or NumPy for nearest-neighbour resizing). Decoding
+uses Pillow.
 """
 import math
 
 import numpy
+from PIL import Image
 
 from fuel import config
 from fuel.transformers.base import (ExpectsAxisLabels, SourcewiseTransformer,
-                                    check_data_stream)
+                                    check_data_stream, source_names)
 from fuel.transformers.batches import stack_examples
 from fuel.transformers.image_io import decode_image
 
 RESAMPLE_ORDERS = {'nearest': 0, 'bilinear': 1, 'bicubic': 3}
+#: Pillow's filters, by the names the original took (``resample='bicubic'``).
+RESAMPLE_FILTERS = {'nearest': Image.NEAREST, 'bilinear': Image.BILINEAR,
+                    'bicubic': Image.BICUBIC}
+#: The dtypes whose 2D arrays Pillow holds as an image (mode 'L', 'I', 'F').
+PIL_DTYPES = ('uint8', 'int32', 'float32')
 BATCH_LABELS = ('batch', 'channel', 'height', 'width')
 EXAMPLE_LABELS = ('channel', 'height', 'width')
 
@@ -39,10 +48,27 @@ def _check_shape(name, shape):
     return tuple(int(size) for size in shape)
 
 
+class ImageAxesError(NotImplementedError, ValueError):
+    """An image has a number of axes a transformer does not handle.
+
+    The original raised ``NotImplementedError`` in
+    :class:`MinimumImageDimensions`; it is a ``ValueError`` as well.
+    """
+
+
 def _check_2d_or_3d(image):
     if image.ndim not in (2, 3):
-        raise ValueError('images must have 2 or 3 axes, got shape {}'.format(
-            image.shape))
+        raise ImageAxesError('images must have 2 or 3 axes, got shape {}'
+                             .format(image.shape))
+
+
+def _check_3d(image):
+    if not isinstance(image, numpy.ndarray) or image.ndim != 3:
+        raise ValueError('images must be arrays with 3 axes (channel, height, '
+                         'width), got {}'.format(
+                             'shape {}'.format(image.shape)
+                             if isinstance(image, numpy.ndarray) else
+                             type(image).__name__))
 
 
 def _check_resample(resample):
@@ -209,7 +235,8 @@ class Random2DRotation(_ImageTransformer):
         A stream of images.
     maximum_rotation : float, optional
         Angles are drawn uniformly from ``[-maximum_rotation,
-        maximum_rotation]``, in radians. Default :math:`\\pi`.
+        maximum_rotation]``, in radians; it must be in :math:`(0, \\pi]`.
+        Default :math:`\\pi`.
     resample : {'nearest', 'bilinear', 'bicubic'}, optional
         The interpolation. Default ``'nearest'``.
     rng : numpy.random.RandomState or int, optional
@@ -223,18 +250,19 @@ class Random2DRotation(_ImageTransformer):
     >>> import numpy
     >>> from fuel.datasets import IterableDataset
     >>> from fuel.streams import DataStream
-    >>> image = numpy.arange(9.).reshape(1, 3, 3)
+    >>> image = numpy.arange(25, dtype='uint8').reshape(1, 5, 5)
     >>> images = IterableDataset({'images': [image]},
     ...                          axis_labels={'images': EXAMPLE_LABELS})
-    >>> stream = Random2DRotation(DataStream(images), maximum_rotation=0)
-    >>> numpy.array_equal(next(stream.get_epoch_iterator())[0], image)
-    True
+    >>> stream = Random2DRotation(DataStream(images), maximum_rotation=0.5)
+    >>> rotated = next(stream.get_epoch_iterator())[0]
+    >>> rotated.shape, rotated.dtype.name, int(rotated[0, 2, 2])  # the centre stays
+    ((1, 5, 5), 'uint8', 12)
     """
     def __init__(self, data_stream, maximum_rotation=math.pi,
                  resample='nearest', rng=None, **kwargs):
         check_data_stream(data_stream)
-        if not 0 <= maximum_rotation <= math.pi:
-            raise ValueError('maximum_rotation must be in [0, pi] (radians), got '
+        if not 0 < maximum_rotation <= math.pi:
+            raise ValueError('maximum_rotation must be in (0, pi] (radians), got '
                              '{!r}'.format(maximum_rotation))
         self.maximum_rotation = maximum_rotation
         self.resample = _check_resample(resample)
@@ -242,6 +270,14 @@ class Random2DRotation(_ImageTransformer):
         super().__init__(data_stream, **kwargs)
 
     def transform_source_batch(self, source, source_name):
+        if isinstance(source, numpy.ndarray) and source.dtype != object:
+            if source.ndim != 4:
+                raise ValueError('a batch of images must be an array with 4 axes '
+                                 'or a list of arrays with 3, got shape {}'
+                                 .format(source.shape))
+        else:
+            for image in source:
+                _check_3d(image)
         return super().transform_source_batch(source, source_name)
 
     def _draw(self, count):
@@ -249,7 +285,7 @@ class Random2DRotation(_ImageTransformer):
                                 size=count)
 
     def _transform_image(self, image, angle):
-        _check_2d_or_3d(image)
+        _check_3d(image)
         return rotate(image, angle, self.resample)
 
 
@@ -289,10 +325,12 @@ class ImagesFromBytes(SourcewiseTransformer, ExpectsAxisLabels):
                              '{!r}'.format(color_mode))
         self.color_mode = color_mode
         if data_stream.axis_labels:
+            decoded = source_names('which_sources', kwargs.get('which_sources'),
+                                   data_stream)
             kwargs.setdefault('axis_labels', {
                 source: (BATCH_LABELS if not data_stream.produces_examples
                          else EXAMPLE_LABELS)
-                if source in kwargs.get('which_sources', data_stream.sources)
+                if source in decoded
                 else labels for source, labels in data_stream.axis_labels.items()})
         super().__init__(data_stream, data_stream.produces_examples, **kwargs)
 
@@ -321,6 +359,9 @@ def resize(image, shape, resample='nearest'):
     [0, 0, 1, 1]
     """
     height, width = image.shape[-2:]
+    if image.dtype.name in PIL_DTYPES:
+        return _channel_by_channel(image, lambda channel: channel.resize(
+            (shape[1], shape[0]), RESAMPLE_FILTERS[resample]))
     if resample == 'nearest':
         rows = numpy.minimum(((numpy.arange(shape[0]) + 0.5) * height /
                               shape[0]).astype(int), height - 1)
@@ -341,12 +382,24 @@ def rotate(image, angle, resample='nearest'):
     >>> rotate(numpy.eye(3), math.pi / 2).tolist()
     [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
     """
+    if image.dtype.name in PIL_DTYPES:
+        return _channel_by_channel(image, lambda channel: channel.rotate(
+            math.degrees(angle), resample=RESAMPLE_FILTERS[resample]))
     from scipy import ndimage
     rotated = ndimage.rotate(image.astype(numpy.float64), math.degrees(angle),
                              axes=(image.ndim - 1, image.ndim - 2), reshape=False,
                              order=RESAMPLE_ORDERS[resample], mode='constant',
                              cval=0.0)
     return _back_to_dtype(rotated, image.dtype)
+
+
+def _channel_by_channel(image, transform):
+    """Apply a Pillow ``transform`` to each ``(height, width)`` plane of ``image``."""
+    planes = image.reshape((-1,) + image.shape[-2:])
+    out = [numpy.asarray(transform(Image.fromarray(numpy.ascontiguousarray(plane))))
+           for plane in planes]
+    return numpy.stack(out).reshape(image.shape[:-2] + out[0].shape) \
+        .astype(image.dtype, copy=False)
 
 
 def _back_to_dtype(array, dtype):

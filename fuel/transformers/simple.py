@@ -4,6 +4,7 @@ import logging
 import numpy
 
 from fuel import config
+from fuel.exceptions import SourceNameError
 from fuel.transformers.base import (AgnosticSourcewiseTransformer,
                                     AgnosticTransformer, SourcewiseTransformer,
                                     Transformer, check_data_stream)
@@ -136,10 +137,18 @@ class Flatten(SourcewiseTransformer):
         check_data_stream(data_stream)
         super().__init__(data_stream, data_stream.produces_examples, **kwargs)
         if data_stream.axis_labels and self.axis_labels is None:
+            # As the original: the first (batch) label stays, the others become
+            # 'feature'; a source without labels keeps none.
             labels = dict(data_stream.axis_labels)
-            flat = ('feature',) if self.produces_examples else ('batch', 'feature')
             for source in self.which_sources:
-                labels[source] = flat
+                if source not in labels:
+                    continue
+                if not labels[source]:
+                    labels[source] = None
+                elif self.produces_examples:
+                    labels[source] = ('feature',)
+                else:
+                    labels[source] = (labels[source][0], 'feature')
             self.axis_labels = labels
 
     def transform_source_example(self, source_example, _):
@@ -324,21 +333,21 @@ class Rename(AgnosticTransformer):
         sources = list(data_stream.sources)
         renamed = {old: new for old, new in names.items() if old in sources}
         if len(set(renamed.values())) != len(renamed):
-            raise ValueError('names maps several sources to the same name: '
-                             '{}'.format(renamed))
+            raise SourceNameError('names maps several sources to the same name: '
+                                  '{}'.format(renamed))
         for old, new in names.items():
             if old not in sources:
                 message = ('cannot rename source {!r} to {!r}: the stream has no '
                            'source {!r} (its sources: {})'.format(
                                old, new, old, data_stream.sources))
                 if on_non_existent == 'raise':
-                    raise ValueError(message)
+                    raise SourceNameError(message)
                 logger.log(logging.WARNING if on_non_existent == 'warn'
                            else logging.DEBUG, message)
         new_sources = tuple(renamed.get(source, source) for source in sources)
         if len(set(new_sources)) != len(new_sources):
-            raise ValueError('renaming {} would give two sources the same name: '
-                             '{}'.format(renamed, new_sources))
+            raise SourceNameError('renaming {} would give two sources the same '
+                                  'name: {}'.format(renamed, new_sources))
         if data_stream.axis_labels:
             kwargs.setdefault('axis_labels', {
                 renamed.get(source, source): labels
@@ -373,8 +382,8 @@ class FilterSources(AgnosticTransformer):
     def __init__(self, data_stream, sources, **kwargs):
         check_data_stream(data_stream)
         if isinstance(sources, str):
-            raise TypeError("sources must be a tuple of source names such as "
-                            "('features',), got the string {!r}".format(sources))
+            raise ValueError("sources must be a tuple of source names such as "
+                             "('features',), got the string {!r}".format(sources))
         unknown = [source for source in sources if source not in data_stream.sources]
         if unknown:
             raise ValueError('sources must all be sources of the wrapped stream '

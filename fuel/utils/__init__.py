@@ -22,7 +22,7 @@ import os
 import numpy
 
 from fuel import config
-from fuel.exceptions import DatasetNotFoundError
+from fuel.exceptions import DatasetNotFoundError, RequestOutOfRange
 
 #: The buffer type that :mod:`fuel.server` sends arrays through (Python 2's
 #: ``buffer`` in the original).
@@ -98,35 +98,45 @@ class Subset:
     Parameters
     ----------
     list_or_slice : slice or list of int
-        Which examples, as indices into ``range(original_num_examples)``. A
-        slice must have a positive step (or none); its missing start and stop
-        are filled in. A list may be unsorted; its order is the subset's
-        order.
+        Which examples, as indices into ``range(original_num_examples)``.
+        As in the original Fuel, a slice must have non-negative bounds
+        within the examples and a step of 1 (or none); a list is sorted and
+        deduplicated, and a list of consecutive indices becomes a slice.
     original_num_examples : int
         The number of examples the indices refer to.
+
+    Raises
+    ------
+    ValueError
+        For negative indices, indices past ``original_num_examples``, a
+        slice with a step other than 1 or one that ends before it starts.
 
     Notes
     -----
     Indexing a subset (``subset[request]``) translates a request made in the
     subset's own coordinates (a slice, or a list of indices) into the
-    original dataset's: a slice stays a slice, a list stays a list.
+    original dataset's: a slice stays a slice, a list stays a list. A
+    request out of the subset raises :class:`~fuel.exceptions.RequestOutOfRange`
+    (both a ``ValueError``, as in the original, and an ``IndexError``).
     :meth:`subset_of` wraps the result in a new subset.
 
     Examples
     --------
     >>> subset = Subset([5, 1, 3], 10)
-    >>> subset.num_examples, subset.is_list
-    (3, True)
+    >>> subset.list_or_slice, subset.num_examples, subset.is_list
+    ([1, 3, 5], 3, True)
     >>> subset[1:]
-    [1, 3]
-    >>> Subset(slice(2, 10, 2), 10)[[0, 3]]
-    [2, 8]
-    >>> Subset(slice(2, 10, 2), 10)[1:3]
-    slice(4, 8, 2)
+    [3, 5]
+    >>> Subset([2, 3, 4], 10).list_or_slice
+    slice(2, 5, None)
+    >>> Subset(slice(2, 8), 10)[[0, 3]]
+    [2, 5]
+    >>> Subset(slice(2, 8), 10)[1:5:2]
+    slice(3, 7, 2)
     >>> Subset(slice(0, 4), 10) + Subset(slice(4, 8), 10)
     Subset(slice(0, 8, 1), 10)
-    >>> Subset.subset_of(Subset([5, 1, 3], 10), [2, 0])
-    Subset([3, 5], 10)
+    >>> Subset.subset_of(Subset([1, 3, 5], 10), [2, 0])
+    Subset([1, 5], 10)
     """
     def __init__(self, list_or_slice, original_num_examples):
         if not _is_integer(original_num_examples) or original_num_examples < 0:
@@ -136,27 +146,21 @@ class Subset:
         if isinstance(list_or_slice, range):
             list_or_slice = slice(list_or_slice.start, list_or_slice.stop,
                                   list_or_slice.step)
-        if isinstance(list_or_slice, slice):
-            if list_or_slice.step is not None and list_or_slice.step < 1:
-                raise ValueError('a subset slice must have a positive step, got '
-                                 '{!r}'.format(list_or_slice))
-            start, stop, step = self.slice_to_numerical_args(
-                list_or_slice, self.original_num_examples)
-            self.list_or_slice = slice(start, stop, step)
-        else:
+        if not isinstance(list_or_slice, slice):
             indices = numpy.asarray(list_or_slice)
             if indices.size == 0:
                 indices = indices.astype(numpy.int64)
             if indices.ndim != 1 or indices.dtype.kind not in 'iu':
                 raise TypeError('a subset must be a slice or a list of integer '
                                 'indices, got {!r}'.format(list_or_slice))
-            if indices.size and (indices.min() < 0 or
-                                 indices.max() >= self.original_num_examples):
-                raise ValueError(
-                    'subset indices must be in [0, {}), got indices from {} to '
-                    '{}'.format(self.original_num_examples, indices.min(),
-                                indices.max()))
-            self.list_or_slice = [int(index) for index in indices]
+            list_or_slice = [int(index) for index in indices]
+        self._subset_sanity_check(list_or_slice, self.original_num_examples)
+        if isinstance(list_or_slice, list):
+            list_or_slice = sorted(set(list_or_slice))
+            if list_or_slice and \
+                    list_or_slice[-1] - list_or_slice[0] + 1 == len(list_or_slice):
+                list_or_slice = slice(list_or_slice[0], list_or_slice[-1] + 1)
+        self.list_or_slice = list_or_slice
 
     def __repr__(self):
         return 'Subset({!r}, {})'.format(self.list_or_slice,
@@ -170,8 +174,9 @@ class Subset:
     def __add__(self, other):
         """Merge two subsets of the same examples.
 
-        Two overlapping or adjacent slices of step 1 merge into a slice;
-        anything else becomes the sorted list of the examples of either.
+        Two overlapping or adjacent slices merge into a slice; anything else
+        becomes the sorted list of the examples of either (a slice again
+        when they are consecutive).
         """
         if self.original_num_examples != other.original_num_examples:
             raise ValueError(
@@ -183,10 +188,9 @@ class Subset:
         if other.is_empty:
             return self
         if not self.is_list and not other.is_list:
-            first, second = sorted([self.list_or_slice, other.list_or_slice],
-                                   key=lambda slice_: slice_.start)
-            if first.step == second.step == 1 and second.start <= first.stop:
-                return Subset(slice(first.start, max(first.stop, second.stop)),
+            first, second = sorted([self._numerical(), other._numerical()])
+            if first[2] == second[2] == 1 and second[0] <= first[1]:
+                return Subset(slice(first[0], max(first[1], second[1]), 1),
                               self.original_num_examples)
         merged = sorted(set(self.get_list_representation()) |
                         set(other.get_list_representation()))
@@ -195,9 +199,8 @@ class Subset:
     def __getitem__(self, key):
         """Translate ``key`` (in the subset's coordinates) into the original's."""
         if isinstance(key, slice):
-            if key.step is not None and key.step < 1:
-                raise ValueError('requests must have a positive step, got '
-                                 '{!r}'.format(key))
+            if key != slice(None) or not self.is_empty:  # all of nothing is fine
+                self._slice_request_sanity_check(key, self.num_examples)
             if self.is_list:
                 return self.list_or_slice[key]
             selected = self._range()[key]
@@ -206,22 +209,88 @@ class Subset:
             return self[[key]][0]
         key = [int(index) for index in numpy.asarray(key).ravel()] \
             if isinstance(key, numpy.ndarray) else list(key)
-        out_of_range = [index for index in key
-                        if not -self.num_examples <= index < self.num_examples]
-        if out_of_range:
-            raise IndexError(
-                'a request asks for example {} of a subset of {} examples '
-                '(valid indices: 0 to {})'.format(out_of_range[0],
-                                                  self.num_examples,
-                                                  self.num_examples - 1))
+        self._list_request_sanity_check(key, self.num_examples)
         if self.is_list:
             return [self.list_or_slice[index] for index in key]
         selected = self._range()
         return [selected[index] for index in key]
 
+    def _numerical(self):
+        return self.slice_to_numerical_args(self.list_or_slice,
+                                            self.original_num_examples)
+
     def _range(self):
-        return range(self.list_or_slice.start, self.list_or_slice.stop,
-                     self.list_or_slice.step)
+        return range(*self._numerical())
+
+    # --- the checks of the original (a ValueError each) ----------------------
+
+    def _subset_sanity_check(self, list_or_slice, num_examples):
+        if isinstance(list_or_slice, slice):
+            self._slice_subset_sanity_check(list_or_slice, num_examples)
+        else:
+            self._list_subset_sanity_check(list_or_slice, num_examples)
+
+    @staticmethod
+    def _list_subset_sanity_check(list_, num_examples):
+        if len(list_) and min(list_) < 0:
+            raise ValueError('subset lists must not hold negative indices, got '
+                             '{}'.format(min(list_)))
+        if len(list_) and max(list_) >= num_examples:
+            raise ValueError('subset indices must be in [0, {}), got {}'.format(
+                num_examples, max(list_)))
+
+    @staticmethod
+    def _slice_subset_sanity_check(slice_, num_examples):
+        if any(value is not None and value < 0
+               for value in (slice_.start, slice_.stop, slice_.step)):
+            raise ValueError('subset slices must not have negative start, stop '
+                             'or step, got {!r}'.format(slice_))
+        if slice_.step is not None and slice_.step != 1:
+            raise ValueError('subset slices must have a step of 1, got '
+                             '{!r}'.format(slice_))
+        if slice_.stop is not None and slice_.stop > num_examples:
+            raise ValueError('subset slice {!r} ends past the {} examples'.format(
+                slice_, num_examples))
+        if slice_.start is not None and slice_.start >= num_examples and \
+                slice_.start != slice_.stop:
+            raise ValueError('subset slice {!r} starts past the {} examples'
+                             .format(slice_, num_examples))
+        start = 0 if slice_.start is None else slice_.start
+        stop = num_examples if slice_.stop is None else slice_.stop
+        if start > stop:
+            raise ValueError('subset slice {!r} ends before it starts'.format(
+                slice_))
+
+    @staticmethod
+    def _list_request_sanity_check(request, num_examples):
+        if not len(request):
+            raise RequestOutOfRange('a request must not be empty')
+        if min(request) < 0:
+            raise RequestOutOfRange('a request must not hold negative indices, '
+                                    'got {}'.format(min(request)))
+        if max(request) >= num_examples:
+            raise RequestOutOfRange(
+                'a request asks for example {} of a subset of {} examples '
+                '(valid indices: 0 to {})'.format(max(request), num_examples,
+                                                  num_examples - 1))
+
+    @staticmethod
+    def _slice_request_sanity_check(request, num_examples):
+        if any(value is not None and value < 0
+               for value in (request.start, request.stop, request.step)):
+            raise RequestOutOfRange('a request slice must not have negative '
+                                    'start, stop or step, got {!r}'.format(request))
+        if request.stop is not None and request.stop > num_examples:
+            raise RequestOutOfRange('request {!r} ends past the {} examples of '
+                                    'the subset'.format(request, num_examples))
+        if request.start is not None and request.start >= num_examples:
+            raise RequestOutOfRange('request {!r} starts past the {} examples of '
+                                    'the subset'.format(request, num_examples))
+        start = 0 if request.start is None else request.start
+        stop = num_examples if request.stop is None else request.stop
+        if start >= stop:
+            raise RequestOutOfRange('request {!r} selects no example of the {} '
+                                    'of the subset'.format(request, num_examples))
 
     @classmethod
     def subset_of(cls, subset, list_or_slice):
@@ -239,7 +308,7 @@ class Subset:
         >>> Subset.empty_subset(5).is_empty
         True
         """
-        return cls(slice(0, 0), original_num_examples)
+        return cls([], original_num_examples)
 
     @staticmethod
     def sorted_fancy_indexing(indexable, request):
@@ -274,8 +343,8 @@ class Subset:
     def get_list_representation(self):
         """The indices of the subset's examples, as a list.
 
-        >>> Subset(slice(1, 7, 2), 10).get_list_representation()
-        [1, 3, 5]
+        >>> Subset(slice(1, 4), 10).get_list_representation()
+        [1, 2, 3]
         """
         if self.is_list:
             return list(self.list_or_slice)
@@ -296,7 +365,7 @@ class Subset:
 
         >>> data = numpy.arange(10) * 10
         >>> Subset([9, 0, 4], 10).index_within_subset(data, [2, 0]).tolist()
-        [40, 90]
+        [90, 0]
         >>> int(Subset(slice(3, 6), 10).index_within_subset(data, 1))
         40
         """
@@ -317,13 +386,14 @@ class Subset:
 
         Returns a ``range`` for a slice of a slice subset, else an integer
         array (what :mod:`fuel.datasets.hdf5` reads with); vectorized, as it
-        runs for every batch.
+        runs for every batch. Unlike ``subset[request]`` it accepts negative
+        indices and empty requests, and raises ``IndexError`` past the end.
         """
         if isinstance(request, slice):
-            translated = self[request]
-            if isinstance(translated, slice):
-                return range(translated.start, translated.stop, translated.step)
-            return numpy.asarray(translated, dtype=numpy.int64)
+            if self.is_list:
+                return numpy.asarray(self.list_or_slice[request],
+                                     dtype=numpy.int64)
+            return self._range()[request]
         request = numpy.asarray(request)
         if request.size == 0:
             return numpy.zeros(0, dtype=numpy.int64)
@@ -346,7 +416,8 @@ class Subset:
                     len(self._array) != len(self.list_or_slice):
                 self._array = numpy.asarray(self.list_or_slice, dtype=numpy.int64)
             return self._array[request]
-        return self.list_or_slice.start + self.list_or_slice.step * request
+        start, _, step = self._numerical()
+        return start + step * request
 
     @property
     def is_list(self):

@@ -165,6 +165,30 @@ def test_spatial_batch_normalization():
         SpatialBatchNormalization(5).allocate()
 
 
+def test_spatial_broadcastable_is_known_before_allocation():
+    # As in Blocks: every axis but the channels' is averaged over.
+    assert SpatialBatchNormalization((5, 4, 3)).broadcastable == (
+        False, True, True)
+    assert SpatialBatchNormalization((11, 4)).broadcastable == (False, True)
+    assert SpatialBatchNormalization().broadcastable is None
+
+
+@pytest.mark.parametrize('conserve_memory', [True, False])
+def test_inference_rounds_as_theano_batch_normalization(conserve_memory):
+    # Theano's 'low_mem' mode divides by the standard deviation, 'high_mem'
+    # multiplies by scale / stdev: Blocks' tests compare results exactly.
+    brick = BatchNormalization(3, conserve_memory=conserve_memory)
+    brick.initialize()
+    brick.population_stdev.set_value(numpy.full(3, 3., dtype=floatX))
+    x = tensor.matrix('x')
+    data = _random((4, 3))
+    output = function([x], brick.apply(x))(data)
+    expected = (data / numpy.asarray(3., dtype=floatX) if conserve_memory
+                else data * (numpy.asarray(1., dtype=floatX) /
+                             numpy.asarray(3., dtype=floatX)))
+    numpy.testing.assert_array_equal(output, expected)
+
+
 def test_batch_normalization_in_convolutional_sequence():
     conv = Convolutional((3, 3), 4)
     bn = SpatialBatchNormalization()
@@ -215,6 +239,13 @@ def test_batch_normalized_mlp_pushes_flags():
     bricks = [a.children[0] for a in mlp.activations]
     assert all(b.mean_only and not b.learn_shift for b in bricks)
     assert all(b.parameters == [] for b in bricks)
+    # As in Blocks, the flags reach the bricks at allocation, not before.
+    mlp = BatchNormalizedMLP([Tanh()], [3, 4], mean_only=True,
+                             learn_scale=False, learn_shift=False)
+    brick = mlp.activations[0].children[0]
+    assert brick.learn_scale and brick.learn_shift and not brick.mean_only
+    mlp.allocate()
+    assert not (brick.learn_scale or brick.learn_shift) and brick.mean_only
     mlp = BatchNormalizedMLP([Tanh()], [3, 4])
     mlp.learn_scale = False
     mlp.allocate()

@@ -12,11 +12,12 @@ from numpy.testing import assert_allclose
 from pytensor import tensor
 
 from blocks.bricks import (Brick, Identity, Initializable, Linear, Logistic,
-                           MLP, Softmax, Tanh, application, lazy)
+                           MLP, Softmax, Softplus, Tanh, application, lazy)
 from blocks.bricks.base import (Application, ApplicationCall,
                                 BoundApplication, NoneAllocation,
                                 NoneInitialization)
 from blocks.config import config
+from blocks.filter import get_brick
 from blocks.graph import ComputationGraph
 from blocks.initialization import Constant, IsotropicGaussian
 from blocks.roles import (has_roles, AUXILIARY, BIAS, COST, INPUT, OUTPUT,
@@ -400,8 +401,11 @@ def test_lazy_nones_pickle_as_the_same_object():
             is NoneInitialization)
 
 
-def test_lazy_multiple_values_is_a_type_error():
+def test_lazy_multiple_values_is_a_type_and_a_value_error():
+    # Python raises a TypeError, Blocks raised a ValueError: both catch it.
     with pytest.raises(TypeError, match="multiple values for argument a"):
+        LazyBrick(1, a=2)
+    with pytest.raises(ValueError, match="multiple values for argument a"):
         LazyBrick(1, a=2)
 
 
@@ -437,10 +441,15 @@ def test_default_name_is_the_lowercased_class_name():
     assert Linear(name='my_linear').name == 'my_linear'
 
 
-def test_name_must_be_a_string():
-    with pytest.raises(TypeError, match="name of a brick must be a string, "
-                                        "got 3"):
-        Linear(name=3)
+def test_name_is_kept_as_given():
+    # As in Blocks, the name is not checked: its tests pass a variable as
+    # the first positional argument of an activation (``Softplus(x)``).
+    x = tensor.vector('x')
+    softplus = Softplus(x)
+    assert softplus.name is x
+    x_value = numpy.array([-1., 0., 2.], dtype=floatX)
+    assert_allclose(softplus.apply(x).eval({x: x_value}),
+                    numpy.log1p(numpy.exp(x_value)))
 
 
 def test_children_know_their_parents():
@@ -581,6 +590,8 @@ def test_application_call_auxiliary_variables():
     assert mean.name == 'aux_apply_mean' and mean.tag.name == 'mean'
     assert has_roles(mean, [AUXILIARY]) and not has_roles(mean, [COST])
     assert has_roles(total, [AUXILIARY, COST], match_all=True)
+    # As in Blocks, they are annotated with the brick too.
+    assert get_brick(mean) is brick and get_brick(total) is brick
     cg = ComputationGraph(y)
     assert {v.name for v in cg.auxiliary_variables} == {
         'aux_apply_mean', 'aux_apply_total'}

@@ -1,4 +1,5 @@
 """Cost bricks against NumPy, and their numerical stability."""
+import pickle
 import warnings
 
 import numpy
@@ -268,3 +269,21 @@ def test_misclassification_rate_rejects_bad_top_k(top_k):
     with pytest.raises(ValueError, match="top_k must be a positive "
                                          "integer, got"):
         MisclassificationRate(top_k=top_k)
+
+
+def test_misclassification_rate_of_a_checkpoint_without_top_k():
+    # Blocks' checkpoints that predate top_k load as top-1 error rates.
+    rate = MisclassificationRate()
+    del rate.top_k
+    rate = pickle.loads(pickle.dumps(rate))
+    y, y_hat = tensor.lvector('y'), tensor.matrix('y_hat')
+    y_hat_val = numpy.array([[.7, .3], [.6, .4], [.2, .8]], dtype=floatX)
+    assert_allclose(run([y, y_hat], rate.apply(y, y_hat), [0, 1, 1],
+                        y_hat_val), 1 / 3.)
+
+
+def test_misclassification_rate_takes_numpy_integers():
+    y, y_hat = tensor.lvector('y'), tensor.matrix('y_hat')
+    rate = MisclassificationRate(top_k=numpy.int64(2)).apply(y, y_hat)
+    y_hat_val = numpy.array([[.5, .3, .2], [.5, .3, .2]], dtype=floatX)
+    assert_allclose(run([y, y_hat], rate, [1, 2], y_hat_val), .5)

@@ -68,6 +68,26 @@ def numpy_cost_matrix(generator, outputs, mask):
     return costs * mask
 
 
+def test_readout_initializes_emitter_and_feedback_before_the_merge():
+    # Blocks' order of the readout's children, so the parameters drawn from
+    # the generator's one random generator are those a Blocks model had.
+    generator = tiny_generator(seed=3)
+    readout = generator.readout
+    assert list(readout.children) == [readout.emitter, readout.feedback_brick,
+                                      readout.merge, readout.post_merge]
+    rng = numpy.random.RandomState(3)
+    lookup = rng.normal(0, 0.5, size=(3, 2))
+    merge_states = rng.normal(0, 0.5, size=(4, 3))
+    merge_feedback = rng.normal(0, 0.5, size=(2, 3))
+    assert_allclose(readout.feedback_brick.lookup.W.get_value(), lookup,
+                    rtol=RTOL)
+    transforms = {child.name: child.W.get_value()
+                  for child in readout.merge.children}
+    assert_allclose(transforms['transform_states'], merge_states, rtol=RTOL)
+    assert_allclose(transforms['transform_feedback'], merge_feedback,
+                    rtol=RTOL)
+
+
 def test_cost_is_the_sum_of_per_step_negative_log_likelihoods():
     generator = tiny_generator()
     y, mask = tensor.lmatrix('y'), tensor.matrix('mask')

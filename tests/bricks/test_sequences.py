@@ -123,6 +123,17 @@ def test_mlp_lazy_dims():
     assert mlp.linear_transformations[1].W.get_value().shape == (4, 2)
 
 
+@pytest.mark.parametrize('dims', [None, []])
+def test_mlp_dims_none_or_empty_are_not_known_yet(dims):
+    mlp = MLP([Tanh(), None], dims)
+    assert mlp.dims == [NoneAllocation] * 3
+    with pytest.raises(ValueError, match='allocation config not set'):
+        mlp.linear_transformations[0].allocate()
+    mlp.dims = [2, 3, 4]
+    mlp.allocate()
+    assert mlp.linear_transformations[1].W.get_value().shape == (3, 4)
+
+
 def test_mlp_dims_length_is_checked_at_allocation():
     # As in Blocks: a parent may complete the list before allocation.
     mlp = MLP([Tanh(), None], [4, 2])

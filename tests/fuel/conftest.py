@@ -136,7 +136,11 @@ class LocalMirror:
 def mirror(monkeypatch):
     """A :class:`LocalMirror` that every download goes to."""
     import urllib.request
+
+    import fuel.downloaders.base
     local = LocalMirror()
     monkeypatch.setattr(urllib.request, '_opener', local.opener())
+    # HTTP goes through requests when it is installed; send it to urllib here.
+    monkeypatch.setattr(fuel.downloaders.base, 'requests', None)
     yield local
     local.close()

@@ -95,6 +95,14 @@ def test_mnist_dtypes_and_output_name(fake_mnist, tmp_path):
     assert numpy.allclose(features, data['test'][0][:, None] / 255.)
 
 
+def test_read_mnist_images_refuses_unknown_dtypes_with_value_error(fake_mnist):
+    from fuel.converters.mnist import read_mnist_images
+    directory, _ = fake_mnist
+    for dtype in ('int32', 'foo'):  # the original raised ValueError for both
+        with pytest.raises(ValueError, match="dtype must be None, 'float32'"):
+            read_mnist_images(str(directory / 'train-images-idx3-ubyte.gz'), dtype)
+
+
 def test_bad_magic_number(fake_mnist, tmp_path):
     directory, _ = fake_mnist
     write_idx_labels(directory / 'train-images-idx3-ubyte.gz', numpy.zeros(30, 'uint8'))

@@ -319,6 +319,18 @@ def test_binarized_mnist_constants():
         'binarized_mnist_test.amat']
 
 
+def test_binarized_mnist_reads_amat_files_written_by_savetxt(tmp_path, rng):
+    # numpy.savetxt writes floats ('1.000e+00'); the original's loadtxt read them.
+    images = {name: rng.integers(0, 2, (3, 784)) for name in binarized_mnist.SETS}
+    for name, filename in zip(binarized_mnist.SETS, binarized_mnist.FILENAMES):
+        numpy.savetxt(str(tmp_path / filename), images[name])
+    output, = binarized_mnist.convert_binarized_mnist(str(tmp_path), str(tmp_path))
+    with h5py.File(output, 'r') as h5file:
+        assert h5file['features'].dtype == numpy.uint8
+        assert_array_equal(h5file['features'][...], numpy.vstack(
+            [images[name] for name in binarized_mnist.SETS]).reshape((-1, 1, 28, 28)))
+
+
 # --- ILSVRC ------------------------------------------------------------------
 
 def write_meta_mat(path, id_field, wnids, train_counts):

@@ -26,7 +26,8 @@ def test_dataset_sources_must_be_provided():
     with pytest.raises(ValueError, match=r"sources must be a non-empty subset of "
                                          r"\('x', 'y'\), got \('z',\)"):
         IterableDataset({'x': [1], 'y': [2]}, sources=('z',))
-    with pytest.raises(TypeError, match='got the string'):
+    # As in the original Fuel, a wrong ``sources`` is a ValueError, a string too.
+    with pytest.raises(ValueError, match='got the string'):
         IterableDataset({'x': [1]}, sources='x')
 
 
@@ -40,8 +41,11 @@ def test_iterable_dataset_selects_and_orders_sources():
 def test_iterable_dataset_errors():
     with pytest.raises(ValueError, match=r'same length, got lengths \[1, 2\]'):
         IterableDataset({'x': [1], 'y': [1, 2]})
-    with pytest.raises(TypeError, match='iterables must be an iterable'):
+    # The original Fuel raises ValueError for data that is not iterable.
+    with pytest.raises(ValueError, match='iterables must be an iterable'):
         IterableDataset(3)
+    with pytest.raises(ValueError, match=r"source\(s\) \['x'\] are not"):
+        IterableDataset({'x': None, 'y': [1]})
 
 
 def test_iterable_dataset_over_a_generator_has_unknown_length():
@@ -190,3 +194,10 @@ def test_text_file_reads_gzipped_files_and_pickles_mid_file(tmp_path, text_files
     copy = pickle.loads(pickle.dumps(iterator))
     assert [first] + [data for data, in iterator] == plain
     assert [data for data, in copy] == plain[1:]
+
+
+def test_iterable_dataset_has_no_example_iteration_scheme():
+    # The original's class attribute: None, rather than an AttributeError.
+    dataset = IterableDataset([1, 2])
+    assert dataset.example_iteration_scheme is None
+    assert list(dataset.get_example_stream().get_epoch_iterator()) == [(1,), (2,)]

@@ -177,3 +177,32 @@ def test_every_downloader_is_a_subcommand():
     assert adult.FILENAMES == ['adult.data', 'adult.test']
     assert dogs_vs_cats.FILENAMES == ['dogs_vs_cats.train.zip',
                                       'dogs_vs_cats.test1.zip']
+
+
+# --- HTTP through requests, as the original (whose tests mock it) -------------
+
+def mock_requests_get(mock_requests, content=b'mock', headers=None):
+    from unittest import mock
+    response = mock.MagicMock()
+    response.iter_content = mock.MagicMock(return_value=[content])
+    response.headers = dict(headers or {})
+    response.status_code = 200
+    mock_requests.get.return_value = response
+
+
+def test_http_downloads_go_through_requests(tmp_path):
+    from unittest import mock
+    from fuel.downloaders.base import download, filename_from_url
+    with mock.patch('fuel.downloaders.base.requests') as mock_requests:
+        mock_requests_get(mock_requests, headers={'content-length': 4})
+        with open(str(tmp_path / "x"), "wb") as file_handle:
+            download('http://example.com/a/mock.data', file_handle)
+        assert (tmp_path / 'x').read_bytes() == b'mock'
+        assert filename_from_url('http://example.com/a/mock.data') == 'mock.data'
+        mock_requests_get(mock_requests, headers={
+            'Content-Disposition': 'attachment; filename="real.tar.gz"'})
+        assert filename_from_url('http://example.com/get?id=3') == 'real.tar.gz'
+        default_downloader(str(tmp_path), [None], ['m.data'],
+                           url_prefix='http://example.com/')
+        assert mock_requests.get.call_args[0][0] == 'http://example.com/m.data'
+        assert (tmp_path / 'm.data').read_bytes() == b'mock'

@@ -67,11 +67,14 @@ def test_requests_match_numpy(h5_path, load_in_memory):
 
 
 @pytest.mark.parametrize('load_in_memory', [False, True])
-@pytest.mark.parametrize('subset', [slice(2, 10), slice(1, 11, 2),
+@pytest.mark.parametrize('subset', [slice(2, 10), [1, 3, 5, 7, 9],
                                     [9, 0, 4, 4, 11], list(range(12))])
 def test_subsets(h5_path, subset, load_in_memory):
     dataset = H5PYDataset(h5_path, which_sets=('train',), subset=subset,
                           load_in_memory=load_in_memory)
+    # As in the original, a list subset is sorted and deduplicated.
+    if isinstance(subset, list):
+        subset = sorted(set(subset))
     expected = FEATURES[:12][subset]
     assert dataset.num_examples == len(expected)
     assert_array_equal(dataset.get_data(request=slice(None))[0], expected)
@@ -281,3 +284,26 @@ def test_pytables_dataset_errors(tmp_path):
     with pytest.raises(ValueError, match='sources_in_file must name one node per '
                                          'source'):
         PytablesDataset(path, ('a', 'b'), sources_in_file=('images',))
+
+
+def test_original_file_handle_interface(h5_path):
+    # The original's names: data_sources is None out of memory, and the
+    # _out_of_memory_open/_out_of_memory_close pair opens and closes the file.
+    dataset = pickle.loads(pickle.dumps(H5PYDataset(h5_path, which_sets=('train',))))
+    assert dataset.data_sources is None
+    assert dataset.external_file_handle is None
+    assert dataset._out_of_memory_open() is None
+    assert dataset._handle is not None
+    dataset._out_of_memory_close()
+    assert dataset._handle is None
+    in_memory = H5PYDataset(h5_path, which_sets=('train',), load_in_memory=True)
+    assert_array_equal(in_memory.data_sources[0], FEATURES[:12])
+
+
+@pytest.mark.parametrize('load_in_memory', [False, True])
+def test_a_request_of_the_wrong_type_is_a_value_error(h5_path, load_in_memory):
+    dataset = H5PYDataset(h5_path, which_sets=('train',),
+                          load_in_memory=load_in_memory)
+    for request in ('a', 1.5, {0: 1}):
+        with pytest.raises(ValueError, match='must be an index, a slice'):
+            dataset.get_data(request=request)

@@ -116,8 +116,11 @@ def test_random_rotation_of_array_batch():
     batches = list(stream.get_epoch_iterator())
     assert [b[0].shape for b in batches] == [(2, 2, 5, 5)] * 2
     assert batches[0][0].dtype == numpy.float32
-    with pytest.raises(ValueError, match=r'maximum_rotation must be in \[0, pi\]'):
+    with pytest.raises(ValueError, match=r'maximum_rotation must be in \(0, pi\]'):
         Random2DRotation(image_batch_stream(images), maximum_rotation=4)
+    # As in the original, a rotation of at most 0 is refused too.
+    with pytest.raises(ValueError, match=r'maximum_rotation must be in \(0, pi\]'):
+        Random2DRotation(image_batch_stream(images), maximum_rotation=0.0)
 
 
 def test_image_transformers_pickle_mid_epoch(rng):
@@ -237,7 +240,7 @@ def test_transform_source_batch_takes_the_original_parameter_names(rng):
     crop = RandomFixedSizeCrop(stream, (2, 2), rng=1)
     assert crop.transform_source_batch(source=images, source_name='images').shape \
         == (2, 1, 2, 2)
-    rotation = Random2DRotation(stream, maximum_rotation=0)
+    rotation = Random2DRotation(stream, maximum_rotation=1e-9)
     assert_array_equal(rotation.transform_source_batch(source=images,
                                                        source_name='images'),
                        images)
@@ -286,3 +289,58 @@ def test_to_bytes_and_rgb_images_from_encoded_bytes(rng):
     decoded = [image for batch, _ in stream.get_epoch_iterator() for image in batch]
     for image, reference in zip(decoded, pixels):
         assert_array_equal(image, reference.transpose(2, 0, 1))
+
+
+# --- the original's behaviour, which the suites reproducing it check ----------
+
+def test_uint8_rotation_and_resizing_give_pillows_pixels(rng):
+    # The original rotated and resized with Pillow, channel by channel.
+    from PIL import Image
+    images = rng.integers(0, 256, size=(2, 3, 4, 5)).astype('uint8')
+    stream = Random2DRotation(image_batch_stream(images), maximum_rotation=0.5,
+                              rng=numpy.random.RandomState(123))
+    rotated = stream.transform_source_batch(images, 'images')
+    angles = numpy.random.RandomState(123).uniform(-0.5, 0.5, 2)
+    expected = [[numpy.array(Image.fromarray(channel).rotate(
+        math.degrees(angle), resample=Image.NEAREST)) for channel in image]
+        for image, angle in zip(images, angles)]
+    assert_array_equal(rotated, numpy.array(expected))
+    image = images[0, :, :2, :3]
+    for name, pil_filter in [('nearest', Image.NEAREST),
+                             ('bilinear', Image.BILINEAR),
+                             ('bicubic', Image.BICUBIC)]:
+        enlarged = MinimumImageDimensions(image_batch_stream(images), (4, 5),
+                                          resample=name)._transform_image(image, None)
+        reference = numpy.array(Image.fromarray(image.transpose(1, 2, 0)).resize(
+            (6, 4), pil_filter)).transpose(2, 0, 1)
+        assert_array_equal(enlarged, reference)
+
+
+def test_image_format_errors_are_the_originals():
+    images = numpy.zeros((2, 3, 6, 6), 'uint8')
+    stream = image_batch_stream(images)
+    minimum = MinimumImageDimensions(stream, (4, 5))
+    with pytest.raises(NotImplementedError):
+        minimum._transform_image(numpy.empty((2, 3, 4, 2)), None)
+    rotation = Random2DRotation(stream)
+    with pytest.raises(ValueError, match='3 axes'):
+        rotation._transform_image(numpy.empty((5, 6)), 0.1)
+    with pytest.raises(ValueError, match='3 axes'):
+        rotation.transform_source_batch([numpy.empty((7, 6))], 'images')
+    with pytest.raises(ValueError, match='resample must be one of'):
+        Random2DRotation(stream, resample='nonexisting')
+
+
+def test_a_string_which_sources_names_one_source():
+    # ``which_sources=('images')`` is a string; the original accepted it.
+    images = IndexableDataset({'images': [b'P5 1 1 255 ' + bytes([7])],
+                               'other': [b'x']},
+                              axis_labels={'images': ('batch', 'bytes'),
+                                           'other': ('batch', 'bytes')})
+    from fuel.schemes import SequentialExampleScheme
+    stream = ImagesFromBytes(DataStream(
+        images, iteration_scheme=SequentialExampleScheme(1)),
+        which_sources=('images'), color_mode='L')
+    assert stream.axis_labels == {'images': EXAMPLE_LABELS, 'other': ('bytes',)}
+    image, other = next(stream.get_epoch_iterator())
+    assert image.tolist() == [[[7]]] and other == b'x'

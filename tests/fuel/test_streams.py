@@ -83,7 +83,21 @@ def test_produces_examples_follows_scheme():
 def test_axis_labels_come_from_the_dataset():
     dataset = IndexableDataset({'x': numpy.zeros((2, 3))},
                                axis_labels={'x': ('batch', 'feature')})
-    assert DataStream(dataset).axis_labels == {'x': ('batch', 'feature')}
+    stream = DataStream(dataset, iteration_scheme=SequentialScheme(2, 2))
+    assert stream.axis_labels == {'x': ('batch', 'feature')}
+    assert dataset.axis_labels == {'x': ('batch', 'feature')}
+
+
+def test_a_stream_of_examples_drops_the_batch_axis_label():
+    # As in the original Fuel: an example has no batch axis.
+    dataset = IterableDataset([1, 2, 3], axis_labels={'data': ('batch',)})
+    assert DataStream(dataset).axis_labels == {'data': ()}
+    dataset = IndexableDataset({'x': numpy.zeros((2, 3)), 'y': numpy.zeros(2)},
+                               axis_labels={'x': ('batch', 'feature'),
+                                            'y': ('index',)})
+    stream = DataStream(dataset, iteration_scheme=SequentialExampleScheme(2))
+    assert stream.axis_labels == {'x': ('feature',), 'y': ('index',)}
+    assert dataset.axis_labels['x'] == ('batch', 'feature')
 
 
 SCHEMES = [SequentialScheme(23, 4), ShuffledScheme(23, 4, rng=3),
@@ -112,3 +126,24 @@ def test_iterable_stream_pickles_mid_epoch():
     next(iterator), next(iterator)
     copy = pickle.loads(pickle.dumps(iterator))
     assert list(copy) == list(iterator) == [(i, 'abcdefghij'[i]) for i in range(2, 10)]
+
+
+def test_a_scheme_over_an_iterable_dataset_is_not_checked_against_its_size():
+    # Blocks' progress bar tests build such streams to read num_batches only.
+    dataset = IterableDataset({'features': [1, 2, 3]})
+    stream = DataStream(dataset, iteration_scheme=SequentialScheme(1000, 10))
+    assert stream.iteration_scheme.num_batches == 100
+    indexable = DataStream(IndexableDataset({'features': [1, 2, 3]}),
+                           iteration_scheme=SequentialScheme(1000, 10))
+    with pytest.raises(ValueError, match='requests example 999'):
+        indexable.get_epoch_iterator()
+
+
+def test_a_stream_past_the_end_is_made_as_in_fuel():
+    # Fuel's own Merge test builds one, to see Merge refuse it.
+    from fuel.transformers import Merge
+    examples = DataStream(IndexableDataset(['Hola mundo!']))
+    batches = DataStream(IndexableDataset(['Hola mundo!']),
+                         iteration_scheme=SequentialScheme(2, 2))
+    with pytest.raises(ValueError):
+        Merge((examples, batches), ('english', 'spanish'))

@@ -79,8 +79,9 @@ def test_sourcewise_transformer_checks_sources():
     with pytest.raises(ValueError, match=r"which_sources must be sources of the "
                                          r"wrapped stream \('features', 'targets'\)"):
         Flatten(batch_stream(), which_sources=('labels',))
-    with pytest.raises(TypeError, match='got the string'):
-        Flatten(batch_stream(), which_sources='features')
+    # As in the original, a string names one source.
+    assert Flatten(batch_stream(), which_sources='features').which_sources == \
+        ('features',)
 
 
 class Negate(AgnosticSourcewiseTransformer):
@@ -223,10 +224,15 @@ def test_rename():
     assert stream.sources == ('x', 'targets')
     assert stream.axis_labels['x'] == ('batch', 'height', 'width')
     assert set(next(stream.get_epoch_iterator(as_dict=True))) == {'x', 'targets'}
-    with pytest.raises(ValueError, match="cannot rename source 'absent'"):
+    # The original raised KeyError here; SourceNameError is a ValueError too.
+    with pytest.raises(KeyError, match="cannot rename source 'absent'"):
         Rename(batch_stream(), {'absent': 'y'})
     with pytest.raises(ValueError, match='would give two sources the same name'):
         Rename(batch_stream(), {'features': 'targets'})
+    with pytest.raises(KeyError, match='several sources to the same name'):
+        Rename(batch_stream(), {'features': 'x', 'targets': 'x'})
+    assert Rename(batch_stream(), {'features': 'targets', 'targets': 'features'}
+                  ).sources == ('targets', 'features')
     with pytest.raises(ValueError, match="on_non_existent must be 'raise'"):
         Rename(batch_stream(), {}, on_non_existent='skip')
 
@@ -304,3 +310,33 @@ def test_transformer_chains_pickle_mid_epoch(make_chain, position):
     for item, item_copy in zip(epoch(stream), epoch(stream_copy)):
         for a, b in zip(item, item_copy):
             assert_array_equal(a, b)
+
+
+# --- the original's behaviour, which the suites reproducing it check ----------
+
+def test_cache_takes_only_batch_size_schemes():
+    with pytest.raises(ValueError, match='BatchSizeScheme'):
+        Cache(batch_stream(), SequentialScheme(10, 3))
+
+
+def test_cache_fills_as_the_original():
+    stream = Cache(Batch(DataStream(IterableDataset(range(100))), ConstantScheme(11)),
+                   ConstantScheme(7))
+    sizes = [len(stream.cache[0]) for _ in zip(stream.get_epoch_iterator(), range(12))]
+    assert sizes == [4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 0, 4]
+
+
+def test_flatten_keeps_the_first_label_and_drops_missing_ones():
+    dataset = IndexableDataset(
+        OrderedDict([('x', numpy.ones((4, 2, 2))), ('y', numpy.ones((4, 3)))]),
+        axis_labels={'x': ('example', 'height', 'width'), 'y': None})
+    batches = Flatten(DataStream(dataset, iteration_scheme=SequentialScheme(4, 2)))
+    assert batches.axis_labels == {'x': ('example', 'feature'), 'y': None}
+    from fuel.schemes import SequentialExampleScheme
+    examples = Flatten(DataStream(dataset, iteration_scheme=SequentialExampleScheme(4)))
+    assert examples.axis_labels == {'x': ('feature',), 'y': None}
+
+
+def test_filter_sources_refuses_a_string_with_value_error():
+    with pytest.raises(ValueError, match='got the string'):
+        FilterSources(batch_stream(), 'features')

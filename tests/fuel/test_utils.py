@@ -19,22 +19,22 @@ from fuel.utils import cache, disk, formats, lock, parallel
 
 # --- Subset -----------------------------------------------------------------
 
-SUBSETS = [slice(None), slice(2, 9), slice(1, 10, 3), [7, 2, 5, 0], [], slice(4, 4)]
+SUBSETS = [slice(None), slice(2, 9), [7, 2, 5, 0], [7, 2, 7], [1, 2, 3], [4]]
 
 
 @pytest.mark.parametrize('list_or_slice', SUBSETS, ids=str)
 def test_subset_matches_numpy_indexing(list_or_slice, rng):
     data = numpy.arange(10) * 10
     subset = Subset(list_or_slice, 10)
+    if isinstance(list_or_slice, list):
+        list_or_slice = sorted(set(list_or_slice))  # as the original does
     reference = data[list_or_slice]
     assert subset.num_examples == len(reference)
-    assert subset.is_empty == (len(reference) == 0)
-    assert subset.is_list == isinstance(list_or_slice, list)
+    assert not subset.is_empty
     assert subset.get_list_representation() == (reference // 10).tolist()
-    for request in ([], [0][:len(reference)], list(range(len(reference)))[::-1],
-                    rng.integers(0, max(len(reference), 1),
-                                 len(reference)).tolist() if len(reference) else [],
-                    slice(None), slice(1, None), slice(0, None, 2)):
+    for request in ([0], list(range(len(reference)))[::-1],
+                    rng.integers(0, len(reference), len(reference)).tolist(),
+                    slice(None), slice(0, None, 2), slice(len(reference) - 1, None)):
         translated = subset[request]
         assert_array_equal(data[translated], reference[request])
         assert_array_equal(subset.index_within_subset(data, request),
@@ -42,40 +42,83 @@ def test_subset_matches_numpy_indexing(list_or_slice, rng):
         assert_array_equal(subset.index_within_subset(data, request,
                                                       sort_indices=True),
                            reference[request])
+        if isinstance(translated, slice) and translated.step != 1:
+            continue  # a subset slice has a step of 1, as in the original
         assert Subset.subset_of(subset, request).get_list_representation() == \
-            (reference[request] // 10).tolist()
+            sorted(set((reference[request] // 10).tolist()))
 
 
-def test_subset_keeps_slices_as_slices():
-    assert Subset(slice(None, None), 8).list_or_slice == slice(0, 8, 1)
-    assert Subset(slice(2, 10, 2), 10)[1:3] == slice(4, 8, 2)
+def test_subset_lists_are_sorted_unique_and_contiguous_ones_slices():
+    # The original Fuel's normalization of subsets.
+    assert Subset([0, 3, 3, 5], 10).list_or_slice == [0, 3, 5]
+    assert Subset([0, 3, 1, 5], 10).list_or_slice == [0, 1, 3, 5]
+    assert Subset([1, 2, 3], 10).list_or_slice == slice(1, 4, None)
+    assert Subset(numpy.array([5, 1]), 10).list_or_slice == [1, 5]
+    assert not Subset(slice(None, None, None), 2).is_list
+    assert Subset([0, 1, 3], 4).is_list
+    assert Subset([0, 3, 8, 13], 15).num_examples == 4
+    assert Subset(slice(3, 18, 1), 50).num_examples == 15
+    assert Subset.empty_subset(5).list_or_slice == []
+
+
+def test_subset_requests_translate_as_in_the_original():
+    assert Subset([1, 3, 5, 7], 8)[slice(None)] == [1, 3, 5, 7]
+    assert Subset(slice(0, 8, 1), 8)[slice(None)] == slice(0, 8, 1)
+    assert Subset([0, 2, 5, 7, 10, 15], 16)[[3, 2, 4]] == [7, 5, 10]
+    assert Subset([0, 2, 5, 7, 10, 15], 16)[slice(1, 4, 2)] == [2, 7]
+    assert Subset(slice(1, 14), 16)[[3, 2, 4]] == [4, 3, 5]
+    assert Subset(slice(1, 14), 16)[slice(1, 4, 2)] == slice(2, 5, 2)
     assert Subset.subset_of(Subset(slice(10, 20), 30), slice(2, 4)) == \
         Subset(slice(12, 14), 30)
-    assert Subset(slice(10, 20), 30)[[0, -1]] == [10, 19]
     assert Subset(slice(3, 6), 10).index_within_subset(numpy.arange(10), 1) == 4
-    assert Subset([1, 0], 2)[[0]] == [1]
+    assert Subset([1, 0], 2)[[0]] == [0]
+    # absolute_indices (what H5PYDataset reads with) also takes negative indices.
+    assert Subset(slice(10, 20), 30).absolute_indices([0, -1]).tolist() == [10, 19]
 
 
 def test_subset_addition():
     assert Subset(slice(0, 4), 10) + Subset(slice(2, 8), 10) == Subset(slice(0, 8), 10)
     assert (Subset(slice(0, 4), 10) + Subset(slice(2, 8), 10)).list_or_slice == \
         slice(0, 8, 1)
+    assert (Subset(slice(4, 7, 1), 10) + Subset(slice(0, 4, 1), 10)).list_or_slice == \
+        slice(0, 7, 1)
     merged = Subset(slice(0, 2), 10) + Subset(slice(5, 7), 10)
     assert merged.list_or_slice == [0, 1, 5, 6]
     assert (Subset([7, 1], 10) + Subset(slice(0, 3), 10)).list_or_slice == [0, 1, 2, 7]
+    assert (Subset([0, 3, 2, 8], 10) + Subset([0, 4, 5], 10)).list_or_slice == \
+        [0, 2, 3, 4, 5, 8]
     assert Subset.empty_subset(10) + Subset([3], 10) == Subset([3], 10)
     with pytest.raises(ValueError, match='cannot add subsets of 10 and 11 examples'):
         Subset([1], 10) + Subset([1], 11)
 
 
-def test_subset_errors():
-    with pytest.raises(ValueError, match=r'subset indices must be in \[0, 5\)'):
-        Subset([0, 5], 5)
-    with pytest.raises(ValueError, match='positive step'):
-        Subset(slice(None, None, -1), 5)
-    with pytest.raises(IndexError, match='a request asks for example 4 of a subset '
-                                         'of 3 examples'):
-        Subset([1, 2, 3], 10)[[0, 4]]
+@pytest.mark.parametrize('list_or_slice, num_examples, message', [
+    ([0, -1], 2, 'negative indices'), ([0, 5], 5, r'must be in \[0, 5\)'),
+    (slice(-1, None), 2, 'negative'), (slice(None, -1), 2, 'negative'),
+    (slice(None, None, -1), 5, 'negative'), (slice(0, 4, 2), 4, 'step of 1'),
+    (slice(None, 10), 2, 'ends past'), (slice(8, None), 2, 'starts past'),
+    (slice(8, 10), 2, 'ends past'), (slice(11, 10), 15, 'ends before it starts')])
+def test_subset_errors(list_or_slice, num_examples, message):
+    with pytest.raises(ValueError, match=message):
+        Subset(list_or_slice, num_examples)
+
+
+@pytest.mark.parametrize('request_', [[], [-1], [3], [5], slice(-1, None),
+                                      slice(None, 4), slice(3, None),
+                                      slice(2, 2), slice(2, 1)], ids=str)
+def test_subset_requests_out_of_range_raise_value_error(request_):
+    # A ValueError as in the original, and an IndexError as in Python.
+    subset = Subset([1, 2, 5], 10)
+    with pytest.raises(ValueError):
+        subset[request_]
+    with pytest.raises(IndexError):
+        subset.index_within_subset(numpy.arange(10), request_)
+    check = (subset._slice_request_sanity_check if isinstance(request_, slice)
+             else subset._list_request_sanity_check)
+    with pytest.raises(ValueError):
+        check(request_, 3)
+    with pytest.raises(ValueError):
+        Subset([], 2).index_within_subset([1, 2], [1] if request_ == [] else slice(1, 2))
 
 
 def test_sorted_fancy_indexing_reads_increasing_indices():
@@ -290,3 +333,11 @@ def test_producer_consumer_runs_the_producer_in_another_process():
     producer_pid, squares = parallel.producer_consumer(produce, consume)
     assert producer_pid != os.getpid()
     assert squares == [0, 1, 4, 9, 16]
+
+
+def test_all_of_an_empty_subset_is_empty():
+    # So that an HDF5 split without examples still opens (subset=slice(None)).
+    empty = Subset.empty_subset(4)
+    assert Subset.subset_of(empty, slice(None)).is_empty
+    with pytest.raises(ValueError):
+        empty[slice(0, 1)]

@@ -70,16 +70,37 @@ def test_scheme_past_the_end_of_an_hdf5_dataset(tmp_path, scheme):
                                          r'examples \(indices 0 to 3\); build the '
                                          r'scheme with dataset.num_examples '
                                          r'\(4\)'.format(path)):
-        DataStream(dataset, iteration_scheme=scheme)
+        DataStream(dataset, iteration_scheme=scheme).get_epoch_iterator()
     dataset.close(None)
 
 
 def test_scheme_past_the_end_of_an_indexable_dataset():
     dataset = IndexableDataset({'features': numpy.zeros((10, 3))})
+    # Made without complaint, as in Fuel; refused when an epoch opens.
+    stream = DataStream(dataset, iteration_scheme=SequentialScheme(15, 5))
     with pytest.raises(ValueError, match='the iteration scheme SequentialScheme '
                                          'requests example 14, but the dataset '
                                          'IndexableDataset has 10 examples'):
-        DataStream(dataset, iteration_scheme=SequentialScheme(15, 5))
+        stream.get_epoch_iterator()
+
+
+def test_a_stream_past_the_end_is_refused_before_the_main_loop_compiles():
+    from blocks.algorithms import GradientDescent, Scale
+    from blocks.main_loop import MainLoop
+    from pytensor import tensor
+    from blocks.utils import shared_floatx
+
+    x = tensor.matrix('features')
+    w = shared_floatx(numpy.ones((3, 1)), name='w')
+    cost = (x.dot(w) ** 2).sum()
+    algorithm = GradientDescent(cost=cost, parameters=[w],
+                                step_rule=Scale(0.1))
+    dataset = IndexableDataset({'features': numpy.zeros((10, 3))})
+    stream = DataStream(dataset, iteration_scheme=SequentialScheme(15, 5))
+    main_loop = MainLoop(algorithm, stream)
+    with pytest.raises(ValueError, match='requests example 14'):
+        main_loop.run()
+    assert not algorithm.initialized
 
 
 @pytest.mark.parametrize('load_in_memory', [False, True])
