@@ -32,10 +32,12 @@ and ``numpy`` alone, even when the pickle cannot be loaded any more:
 >>> with tarfile.open('checkpoint.tar') as archive:  # doctest: +SKIP
 ...     parameters = numpy.load(archive.extractfile('_parameters'))
 
-Every member carries the SHA-256 of its data in its own (PAX) header, and a
-last member, ``_manifest``, lists the members with their sizes and
-checksums. Every load reads the members in order and verifies them, so a
-truncated or damaged checkpoint is a :class:`CorruptCheckpointError` naming
+Every member carries the SHA-256 of its data in its own (PAX) header, and
+the header of the last member also holds the manifest, which lists the
+members with their sizes and checksums (so the archive holds exactly the
+members Blocks wrote: ``_parameters``, ``_pkl`` and those added). Every
+load reads the members in order and verifies them, so a truncated or
+damaged checkpoint is a :class:`CorruptCheckpointError` naming
 the file and the member, never a silently different object, and the
 parameters stored before the damage are still returned by
 :func:`load_parameters`. Checkpoints written before Blocks recorded
@@ -82,10 +84,17 @@ BRICK_DELIMITER = '|'
 SERIALIZATION_BRICK_DELIMITER = BRICK_DELIMITER
 PARAMETERS_MEMBER = '_parameters'
 PICKLE_MEMBER = '_pkl'
+#: The manifest member that checkpoints of earlier versions of this project
+#: end with (read, no longer written: the manifest now travels in the last
+#: member's header, so that the archive holds only Blocks' own members).
 MANIFEST_MEMBER = '_manifest'
 RESERVED_MEMBERS = (PICKLE_MEMBER, PARAMETERS_MEMBER, MANIFEST_MEMBER)
 #: The PAX header keyword holding a member's SHA-256.
 CHECKSUM_KEY = 'BLOCKS.sha256'
+#: The PAX header keywords of the last member holding the manifest (JSON)
+#: and the manifest's SHA-256.
+MANIFEST_KEY = 'BLOCKS.manifest'
+MANIFEST_CHECKSUM_KEY = 'BLOCKS.manifest.sha256'
 MANIFEST_FORMAT = 'blocks-checkpoint'
 MANIFEST_VERSION = 1
 #: The most bytes of arrays :func:`load_parameters` unpacks per byte of the
@@ -93,8 +102,13 @@ MANIFEST_VERSION = 1
 MAX_EXPANSION = 4
 
 
-class CorruptCheckpointError(ValueError):
-    """A checkpoint that cannot be read: truncated, corrupt or not a checkpoint."""
+class CorruptCheckpointError(ValueError, tarfile.ReadError):
+    """A checkpoint that cannot be read: truncated, corrupt or not a checkpoint.
+
+    Also a :class:`tarfile.ReadError`, which is what Blocks raised when a
+    file was not a checkpoint.
+
+    """
 
 
 class UnverifiedCheckpointWarning(UserWarning):
@@ -145,30 +159,42 @@ def _sha256(data):
 
 
 class _ArchiveWriter:
-    """Adds members with their checksums; :meth:`close` adds the manifest."""
+    """Adds members with their checksums; the last one, written by
+    :meth:`close`, also carries the manifest in its header."""
     def __init__(self, file_, mode='w', listed=()):
         self.tar_file = tarfile.TarFile(fileobj=file_, mode=mode,
                                         format=tarfile.PAX_FORMAT)
         self.listed = list(listed)
+        self._pending = None
 
     def add(self, name, data):
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
+        # Held back until the next member (or close) says whether it is
+        # the last one, which carries the manifest.
+        self._write_pending()
         checksum = _sha256(data)
-        info.pax_headers = {CHECKSUM_KEY: checksum}
-        self.tar_file.addfile(info, io.BytesIO(data))
         self.listed.append({'name': name, 'size': len(data),
                             'sha256': checksum})
+        self._pending = (name, data, {CHECKSUM_KEY: checksum})
+
+    def _write_pending(self):
+        if self._pending is not None:
+            name, data, headers = self._pending
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.pax_headers = headers
+            self.tar_file.addfile(info, io.BytesIO(data))
+            self._pending = None
 
     def close(self):
-        manifest = json.dumps({'format': MANIFEST_FORMAT,
-                               'version': MANIFEST_VERSION,
-                               'members': self.listed},
-                              sort_keys=True).encode('utf-8')
-        info = tarfile.TarInfo(MANIFEST_MEMBER)
-        info.size = len(manifest)
-        info.pax_headers = {CHECKSUM_KEY: _sha256(manifest)}
-        self.tar_file.addfile(info, io.BytesIO(manifest))
+        if self._pending is not None:
+            manifest = json.dumps({'format': MANIFEST_FORMAT,
+                                   'version': MANIFEST_VERSION,
+                                   'members': self.listed},
+                                  sort_keys=True)
+            self._pending[2][MANIFEST_KEY] = manifest
+            self._pending[2][MANIFEST_CHECKSUM_KEY] = _sha256(
+                manifest.encode('utf-8'))
+        self._write_pending()
         self.tar_file.close()
 
 
@@ -233,8 +259,8 @@ def dump(object_, file_, parameters=None, use_cpickle=False,
 
     Notes
     -----
-    Each member's SHA-256 is stored in its header and in a last member,
-    ``_manifest``, which every load verifies.
+    Each member's SHA-256 is stored in its header and in the manifest,
+    which the last member's header carries and every load verifies.
 
     Examples
     --------
@@ -266,9 +292,13 @@ class _Scan:
     checksums : dict
         Member name -> the SHA-256 its header records, if any.
     order : list
-        The names of the members read whole, in order (manifests excluded).
+        The names of the members read whole, in order (``_manifest``
+        members of earlier checkpoints excluded).
     manifest : bytes or None
-        The last member, if it is a manifest.
+        The manifest the last member read carries (or, in a checkpoint of
+        an earlier release, the last member if it is ``_manifest``).
+    manifest_holder : str or None
+        The member that carries it.
     damage : str or None
         Where and how reading failed, if it did.
 
@@ -279,6 +309,7 @@ class _Scan:
         self.order = []
         self.manifest = None
         self.manifest_checksum = None
+        self.manifest_holder = None
         self.damage = None
         self.damaged_member = None
 
@@ -335,8 +366,18 @@ def _scan(file_, path, stop_after=None):
             checksum = member.pax_headers.get(CHECKSUM_KEY)
             if name == MANIFEST_MEMBER:
                 scan.manifest, scan.manifest_checksum = data, checksum
+                scan.manifest_holder = name
             else:
-                scan.manifest = None
+                scan.manifest = scan.manifest_holder = None
+                manifest = member.pax_headers.get(MANIFEST_KEY)
+                if manifest is not None:
+                    # A damaged header decodes with surrogates: its bytes
+                    # come back, and the checksum tells the damage.
+                    scan.manifest = manifest.encode('utf-8',
+                                                    'surrogateescape')
+                    scan.manifest_checksum = member.pax_headers.get(
+                        MANIFEST_CHECKSUM_KEY)
+                    scan.manifest_holder = name
                 scan.data[name] = data
                 scan.order.append(name)
                 if checksum is not None:
@@ -376,7 +417,8 @@ def _verify_member(scan, name, path, listed=None):
 def _read_manifest(scan, path):
     """The manifest's {name: sha256}, checked against the members read."""
     if scan.manifest_checksum != _sha256(scan.manifest):
-        raise _damaged(path, MANIFEST_MEMBER, "does not match its checksum")
+        raise _damaged(path, scan.manifest_holder,
+                       "carries a manifest that does not match its checksum")
     try:
         manifest = json.loads(scan.manifest.decode('utf-8'))
         if (manifest['format'] != MANIFEST_FORMAT or
@@ -386,7 +428,7 @@ def _read_manifest(scan, path):
         listed = [(entry['name'], entry['size'], entry['sha256'])
                   for entry in manifest['members']]
     except (ValueError, KeyError, TypeError) as error:
-        raise _damaged(path, MANIFEST_MEMBER,
+        raise _damaged(path, scan.manifest_holder, "carries a manifest that "
                        "cannot be read ({})".format(error)) from error
     names = [name for name, _, _ in listed]
     if names != scan.order:
@@ -410,9 +452,8 @@ def _verify_scan(scan, path):
                       UnverifiedCheckpointWarning)
         return
     if scan.manifest is None:
-        last = scan.order[-1] if scan.order else MANIFEST_MEMBER
-        raise _damaged(path, last, "is not followed by the manifest (the "
-                       "checkpoint is truncated)")
+        raise _damaged(path, scan.order[-1], "is not the last member: no "
+                       "manifest follows it (the checkpoint is truncated)")
     listed = _read_manifest(scan, path)
     for name in scan.order:
         _verify_member(scan, name, path, listed[name])

@@ -10,7 +10,8 @@ import numpy
 import pytest
 
 from blocks.bricks import MLP, Tanh
-from blocks.extensions import FinishAfter
+from blocks.extensions import FinishAfter, TrainingExtension
+from blocks.extensions.predicates import OnLogRecord
 from blocks.extensions.saveload import Checkpoint, Load, SAVED_TO, LOADED_FROM
 from blocks.initialization import Constant, IsotropicGaussian
 from blocks.main_loop import MainLoop
@@ -41,7 +42,7 @@ def test_dump_format_is_readable_without_blocks(tmp_path):
     with open(path, 'wb') as f:
         dump(mlp, f, parameters=parameters_of(mlp))
     with tarfile.open(path) as archive:
-        assert archive.getnames() == ['_parameters', '_pkl', '_manifest']
+        assert archive.getnames() == ['_parameters', '_pkl']
         with numpy.load(archive.extractfile('_parameters')) as npz:
             assert sorted(npz.files) == ['|mlp|linear_0.W', '|mlp|linear_0.b',
                                          '|mlp|linear_1.W', '|mlp|linear_1.b']
@@ -165,6 +166,13 @@ def test_killed_writer_leaves_the_previous_checkpoint(tmp_path):
                                  mlp.children[0].W.get_value())
 
 
+class MarkEveryOtherBatch(TrainingExtension):
+    """Writes a ``save_now`` record after every second batch."""
+    def after_batch(self, batch):
+        if self.main_loop.status['iterations_done'] % 2 == 0:
+            self.main_loop.log.current_row['save_now'] = True
+
+
 def make_main_loop(tmp_path, extensions, **kwargs):
     cost, linear = regression_model()
     main_loop = MainLoop(regression_algorithm(cost), regression_stream(),
@@ -195,6 +203,42 @@ def test_checkpoint_and_load(tmp_path):
     fresh.run()
     assert fresh.log[3][LOADED_FROM] == path
     assert fresh.status['iterations_done'] == 4
+
+
+def test_checkpoint_without_a_path_saves_where_its_conditions_say(tmp_path):
+    # As in Blocks: the path may be None, each condition giving its own.
+    path = str(tmp_path / 'every_two.tar')
+    checkpoint = Checkpoint(None, after_training=False).add_condition(
+        ['after_batch'], predicate=OnLogRecord('save_now'),
+        arguments=(path,))
+    main_loop, linear = make_main_loop(
+        tmp_path, [MarkEveryOtherBatch(), checkpoint,
+                   FinishAfter(after_n_batches=3)])
+    main_loop.run()
+    assert main_loop.log[2][SAVED_TO] == (path,)
+    assert SAVED_TO not in main_loop.log[1]
+    with open(path, 'rb') as f:
+        assert load(f).status['iterations_done'] == 2
+
+
+def test_checkpoint_errors_as_in_blocks(tmp_path):
+    main_loop, linear = make_main_loop(tmp_path, [])
+    # A missing attribute to save separately is an AttributeError first.
+    checkpoint = Checkpoint(None, save_separately=['foo'])
+    checkpoint.main_loop = main_loop
+    with pytest.raises(AttributeError, match="foo"):
+        checkpoint.do(None)
+    checkpoint = Checkpoint(None)
+    checkpoint.main_loop = main_loop
+    with pytest.raises(ValueError, match="has no path to save to"):
+        checkpoint.do('after_training')
+    # A file that is not a checkpoint is a tarfile.ReadError, as in Blocks.
+    garbage = tmp_path / 'garbage'
+    garbage.write_bytes(b'a')
+    load_extension = Load(str(garbage))
+    load_extension.main_loop = main_loop
+    with pytest.raises(tarfile.ReadError, match="not a Blocks checkpoint"):
+        load_extension.do()
 
 
 def test_checkpoint_refuses_nan_parameters(tmp_path, caplog):
@@ -292,7 +336,7 @@ def test_duplicate_parameter_names_are_numbered():
     assert set(load_parameters(f)) == {'/mlp/linear.W', '/mlp/linear.W_2'}
     _ = f.seek(0)
     with tarfile.open(fileobj=f) as archive:
-        assert archive.getnames() == ['_parameters', '_manifest']
+        assert archive.getnames() == ['_parameters']
 
 
 def test_add_to_dump_appends_a_verified_member():
@@ -305,8 +349,7 @@ def test_add_to_dump_appends_a_verified_member():
                              mlp.children[0].W.get_value())
     _ = f.seek(0)
     with tarfile.open(fileobj=f) as archive:
-        assert archive.getnames() == ['_parameters', '_pkl', '_manifest',
-                                      'children', '_manifest']
+        assert archive.getnames() == ['_parameters', '_pkl', 'children']
         offset = archive.getmember('children').offset_data
     damaged = bytearray(f.getvalue())
     damaged[offset + 10] ^= 1

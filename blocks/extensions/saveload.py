@@ -43,8 +43,9 @@ class Checkpoint(SimpleExtension):
 
     Parameters
     ----------
-    path : str
-        The destination path for pickling.
+    path : str or None
+        The destination path for pickling. ``None`` when each condition
+        gives its own path as its argument (see :meth:`do`).
     parameters : list, optional
         The parameters to save separately. If None, the parameters from
         the model (main_loop.model.parameters) are saved.
@@ -98,13 +99,9 @@ class Checkpoint(SimpleExtension):
                  save_main_loop=True, use_cpickle=False, **kwargs):
         kwargs.setdefault("after_training", True)
         super().__init__(**kwargs)
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError("Checkpoint path must be a str or a path, got "
-                            "{!r}".format(path))
-        self.path = os.fspath(path)
-        if self.path.endswith(os.sep) or os.path.isdir(self.path):
-            raise ValueError("Checkpoint path must name a file, got the "
-                             "directory {!r}".format(self.path))
+        # As in Blocks, the path may be None when every condition passes
+        # its own (``add_condition(..., arguments=(path,))``).
+        self.path = None if path is None else _checked_path(path)
         self.parameters = parameters
         self.save_separately = save_separately
         self.save_main_loop = save_main_loop
@@ -113,7 +110,8 @@ class Checkpoint(SimpleExtension):
         self._locks = {}
 
     def dispatch(self, callback_invoked, *from_main_loop):
-        if callback_invoked in ('before_training', 'on_resumption'):
+        if (callback_invoked in ('before_training', 'on_resumption') and
+                self.path is not None):
             self.prepare(self.path)
         try:
             super().dispatch(callback_invoked, *from_main_loop)
@@ -180,6 +178,19 @@ class Checkpoint(SimpleExtension):
             path, = from_user
         saved_to = None
         try:
+            # The attributes saved separately are read first, as in Blocks:
+            # a missing one is an AttributeError whatever else is wrong.
+            to_add = None
+            if self.save_separately:
+                to_add = {attr: getattr(self.main_loop, attr) for attr in
+                          self.save_separately}
+            if path is None:
+                raise ValueError(
+                    "{} has no path to save to: give one to the "
+                    "constructor or as the argument of a condition "
+                    "(add_condition(..., arguments=(path,)))".format(
+                        self.name))
+            path = _checked_path(path)
             if not check_before_saving(self.main_loop):
                 logger.error(GUARD_REFUSED.format(
                     path=path, iteration=self.main_loop.status.get(
@@ -195,10 +206,6 @@ class Checkpoint(SimpleExtension):
                                                names=', '.join(not_finite)))
                 return
             self.prepare(path)
-            to_add = None
-            if self.save_separately:
-                to_add = {attr: getattr(self.main_loop, attr) for attr in
-                          self.save_separately}
             object_ = self.main_loop if self.save_main_loop else None
             previous = self.last_saved
             # Pickled with the main loop: a resumed run knows its checkpoint
@@ -232,6 +239,18 @@ class Checkpoint(SimpleExtension):
         state.setdefault('_locks', {})
         state.setdefault('last_saved', None)
         self.__dict__.update(state)
+
+
+def _checked_path(path):
+    """`path` as a str, if it can name a checkpoint file."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError("Checkpoint path must be a str or a path, got "
+                        "{!r}".format(path))
+    path = os.fspath(path)
+    if path.endswith(os.sep) or os.path.isdir(path):
+        raise ValueError("Checkpoint path must name a file, got the "
+                         "directory {!r}".format(path))
+    return path
 
 
 def _named_error(error, message):

@@ -5,6 +5,7 @@ transform (usually selected with a :class:`~blocks.filter.VariableFilter`),
 and returns a new :class:`.ComputationGraph`; the model code is untouched.
 
 """
+import math
 import numbers
 import warnings
 
@@ -162,9 +163,11 @@ def apply_dropout(computation_graph, variables, drop_prob, rng=None,
     :const:`.DROPOUT` role, and its ``tag.replacement_of`` is the
     original variable.
 
-    The mask is ``uniform(size=v.shape) >= drop_prob`` cast to the dtype
-    of ``v`` (Blocks drew it with ``MRG_RandomStreams.binomial``); this
-    form also compiles in PyTensor's JAX mode.
+    The mask is the one ``rng.binomial(v.shape, p=1 - drop_prob)`` draws
+    (as Blocks drew it, from ``MRG_RandomStreams`` then), cast to the dtype
+    of ``v``: with the same seed, ``RandomStream(seed).binomial(v.shape,
+    p=1 - drop_prob)`` gives the same mask. It is computed from a uniform
+    draw, which also compiles in PyTensor's JAX mode.
 
     .. [DROPOUT] Hinton et al. *Improving neural networks by preventing
        co-adaptation of feature detectors*, arXiv:1207.0580.
@@ -237,9 +240,8 @@ def apply_dropout(computation_graph, variables, drop_prob, rng=None,
         divisor = custom_divisor
     replacements = []
     for variable in variables:
-        keep = _draw(rng, 'uniform', 0, 1,
-                     size=variable.shape) >= drop_prob
-        mask = tensor.cast(keep, variable.dtype)
+        mask = tensor.cast(_keep_mask(rng, variable.shape, drop_prob),
+                           variable.dtype)
         replacement = variable * mask / tensor.cast(divisor, variable.dtype)
         replacements.append((variable, replacement))
     for variable, replacement in replacements:
@@ -247,6 +249,31 @@ def apply_dropout(computation_graph, variables, drop_prob, rng=None,
         replacement.tag.replacement_of = variable
 
     return computation_graph.replace(replacements)
+
+
+def _keep_mask(rng, shape, drop_prob):
+    """The mask ``rng.binomial(shape, p=1 - drop_prob)`` draws, from a uniform.
+
+    NumPy draws a one-trial binomial with probability ``p`` from one
+    uniform ``U`` per entry (its inversion algorithm): 1 where ``U > (1 -
+    p)`` if ``p <= 0.5``, else where ``U <= p`` (the thresholds computed as
+    NumPy computes them, ``exp(log(.))``). Comparing a uniform draw the
+    same way gives the very mask that ``binomial`` draws from the same
+    generator, and compiles in the JAX mode too, where a binomial does
+    not without NumPyro.
+
+    """
+    uniform = _draw(rng, 'uniform', 0., 1., size=shape, dtype='float64')
+    if isinstance(drop_prob, pytensor.graph.basic.Variable):
+        keep = 1. - tensor.cast(drop_prob, 'float64')
+        low = keep <= 0.5
+        threshold = tensor.exp(tensor.log(
+            tensor.switch(low, 1. - keep, 1. - (1. - keep))))
+        return tensor.switch(low, uniform > threshold, uniform <= threshold)
+    keep = 1. - float(drop_prob)
+    if keep <= 0.5:
+        return uniform > math.exp(math.log(1. - keep))
+    return uniform <= math.exp(math.log(1. - (1. - keep)))
 
 
 def collect_parameters(computation_graph, parameters):

@@ -7,11 +7,15 @@ import sys
 import threading
 import warnings
 from collections.abc import Mapping, MutableMapping
+from uuid import uuid4
 
 import numpy
 
 from blocks.config import config
 from blocks.log.log import TrainingLogBase
+
+# The URI of the shared-cache in-memory database behind ``':memory:'``.
+MEMORY_DATABASE = 'file:blocks-log-{}?mode=memory&cache=shared'
 
 #: A common table expression listing the log with the UUID given as the
 #: first parameter and the logs it was resumed from, with their distance
@@ -156,7 +160,8 @@ def connect(database):
     processes can read it while training writes to it.
 
     """
-    connection = sqlite3.connect(database, timeout=60)
+    connection = sqlite3.connect(database, timeout=60,
+                                 uri=database.startswith('file:'))
     try:
         connection.execute("PRAGMA journal_mode=WAL")
     except sqlite3.OperationalError:  # another process holds a lock
@@ -332,6 +337,9 @@ class SQLiteLog(TrainingLogBase, Mapping):
     database : str, optional
         The database (file) to connect to. If not given, the value of
         ``config.sqlite_database`` (``BLOCKS_SQLITEDB``) is used.
+        ``':memory:'`` keeps the log in memory, as in Blocks: it is shared
+        by the log's threads and gone with the log (a log unpickled in
+        another process finds it empty).
     \*\*kwargs
         Passed on to :class:`.TrainingLogBase` (``uuid`` reopens an
         existing log).
@@ -379,17 +387,24 @@ class SQLiteLog(TrainingLogBase, Mapping):
             raise TypeError("database must be a file name, got "
                             "{!r}".format(database))
         database = os.fspath(database)
-        if database in ('', ':memory:') or database.startswith('file:'):
+        if database == '' or database.startswith('file:'):
             raise ValueError(
-                "database must name a file, got {!r}: an in-memory database "
-                "is private to one connection, and the log opens one per "
-                "thread and again after unpickling".format(database))
-        self.database = os.path.abspath(database)
-        directory = os.path.dirname(self.database)
-        if not os.path.isdir(directory):
-            raise ValueError(MISSING_DIRECTORY.format(
-                database=self.database, origin=origin, directory=directory))
+                "database must name a file or be ':memory:', got "
+                "{!r}".format(database))
         self._local = threading.local()
+        if database == ':memory:':
+            # One named in-memory database in shared-cache mode, so that
+            # every thread's connection sees it; it lives as long as this
+            # connection, which the log keeps open (and does not pickle).
+            self.database = MEMORY_DATABASE.format(uuid4().hex)
+            self._memory_keeper = connect(self.database)
+        else:
+            self.database = os.path.abspath(database)
+            directory = os.path.dirname(self.database)
+            if not os.path.isdir(directory):
+                raise ValueError(MISSING_DIRECTORY.format(
+                    database=self.database, origin=origin,
+                    directory=directory))
         try:
             self.conn  # create the tables now, so that errors surface here
         except sqlite3.Error as error:
@@ -447,6 +462,7 @@ class SQLiteLog(TrainingLogBase, Mapping):
     def __getstate__(self):
         state = self.__dict__.copy()
         del state['_local']
+        state.pop('_memory_keeper', None)
         # The pickle keeps this UUID, frozen from now on; see the Notes.
         self._take_new_uuid()
         return state

@@ -451,9 +451,13 @@ class DatasetEvaluator:
                             "name, got {!r}".format(type(batch)))
         missing = [name for name in self.input_names if name not in batch]
         if missing:
+            # The original's words first: its users and tests look for
+            # "Not all data sources".
             raise ValueError(
-                "the batch has no data for the source(s) {}, which the "
-                "monitored variables need; the batch has {}".format(
+                "Not all data sources required for monitoring were "
+                "provided: the batch has no data for the source(s) {}, "
+                "which the monitored variables need; the batch has "
+                "{}".format(
                     ', '.join(map(repr, missing)),
                     ', '.join(map(repr, batch)) or 'no sources'))
         if not (self.theano_buffer._initialized and

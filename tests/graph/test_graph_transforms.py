@@ -13,7 +13,7 @@ from blocks.graph import (apply_dropout, apply_noise, collect_parameters,
 from blocks.initialization import Constant
 from blocks.random_streams import RandomStream
 from blocks.roles import COLLECTED, COLLECTOR, DROPOUT, INPUT, PARAMETER
-from blocks.utils import compile_function
+from blocks.utils import compile_function, shared_floatx
 
 floatX = pytensor.config.floatX
 
@@ -33,8 +33,11 @@ def test_apply_dropout():
 
     x_ = numpy.array([5., 6., 7.], dtype=floatX)
     y_ = numpy.array([1., 2., 3.], dtype=floatX)
+    # The mask Blocks drew, binomial(shape, p=1 - drop_prob), as a
+    # RandomStream with the same seed and NumPy itself draw it.
     rng, = reference_draws(1, 1)
-    mask = rng.uniform(size=3) >= 0.4
+    mask = rng.binomial(1, 0.6, size=3)
+    assert_allclose(RandomStream(1).binomial((3,), p=0.6).eval(), mask)
     assert_allclose(dropped_cg.outputs[0].eval({x: x_, y: y_}),
                     x_ * y_ * mask / 0.6, rtol=1e-6)
 
@@ -50,9 +53,24 @@ def test_apply_dropout_custom_divisor():
     x_ = numpy.array([9., 8., 9.], dtype=floatX)
     y_ = numpy.array([4., 5., 6.], dtype=floatX)
     rng, = reference_draws(2, 1)
-    mask = rng.uniform(size=3) >= 0.8
+    mask = rng.binomial(1, 0.2, size=3)
+    assert_allclose(RandomStream(2).binomial((3,), p=0.2).eval(), mask)
     assert_allclose(scaled_dropped_cg.outputs[0].eval({x: x_, y: y_}),
                     x_ - y_ * mask / 2.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize('symbolic', [False, True])
+@pytest.mark.parametrize('drop_prob', [0., 0.1, 0.4, 0.5, 0.6, 0.8, 1.])
+def test_apply_dropout_masks_are_numpy_binomial_draws(drop_prob, symbolic):
+    # Both sides of p = 0.5, where NumPy's binomial changes its threshold,
+    # with a number and with a shared drop probability.
+    x = tensor.vector('x')
+    rate = shared_floatx(drop_prob) if symbolic else drop_prob
+    cg = apply_dropout(ComputationGraph([x * 1.]), [x], rate, seed=5,
+                       custom_divisor=1.)
+    mask = cg.outputs[0].eval({x: numpy.ones(2000, dtype=floatX)})
+    rng, = reference_draws(5, 1)
+    assert_allclose(mask, rng.binomial(1, 1 - drop_prob, size=2000))
 
 
 def test_apply_dropout_draws_new_masks_on_every_call():

@@ -51,10 +51,30 @@ def test_database_from_config(tmp_path, monkeypatch):
     assert read_entries(database, log.h_uuid) == [(0, 'a', 1, 'integer')]
 
 
-@pytest.mark.parametrize('database', ['', ':memory:'])
-def test_in_memory_database_is_refused(database):
-    with pytest.raises(ValueError, match="database must name a file, got "):
+@pytest.mark.parametrize('database', ['', 'file:log?mode=memory'])
+def test_empty_name_and_uris_are_refused(database):
+    with pytest.raises(ValueError, match="database must name a file or be "
+                                         "':memory:', got "):
         SQLiteLog(database)
+
+
+def test_in_memory_database_as_in_blocks():
+    log = SQLiteLog(':memory:')
+    other = SQLiteLog(':memory:')
+    log.current_row['cost'] = 1.5
+    log.status['iterations_done'] += 1
+    log.current_row['cost'] = numpy.float64(0.5)
+    assert dict(log.previous_row) == {'cost': 1.5}
+    assert log.current_row['cost'] == 0.5
+    assert log.status['iterations_done'] == 1
+    # Each ':memory:' log has a database of its own.
+    assert len(other) == 0 and other.status['iterations_done'] == 0
+    # Another thread's connection sees the same database.
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(dict(log[1])))
+    thread.start()
+    thread.join()
+    assert seen == [{'cost': 0.5}]
 
 
 def test_database_type_is_checked():

@@ -167,7 +167,9 @@ def test_unused_and_missing_sources(data, model):
     evaluator.evaluate(stream_of(features, targets, extra=True))
     evaluator = DatasetEvaluator(
         [mean(named(errors.sum(), 'errors'), y.shape[0])])
-    with pytest.raises(ValueError, match="the batch has no data for the "
+    with pytest.raises(ValueError, match="^Not all data sources required "
+                                         "for monitoring were provided: the "
+                                         "batch has no data for the "
                                          "source\\(s\\) 'targets'"):
         evaluator.evaluate(ListStream([{'features': features[0]}]))
 

@@ -71,6 +71,13 @@ def members(path):
                 for member in archive.getmembers()}
 
 
+def header_offsets(path):
+    """{name: offset of the first header block} of a tar archive."""
+    with tarfile.open(path) as archive:
+        return {member.name: member.offset
+                for member in archive.getmembers()}
+
+
 def equal(first, second):
     """Exact equality of nested data holding arrays (dtype and shape too)."""
     if isinstance(first, numpy.ndarray) or isinstance(second, numpy.ndarray):
@@ -95,15 +102,14 @@ def test_load_parameters_reads_a_whole_member_before_the_damage(tmp_path):
     spans = members(path)
     offset, size = spans['_pkl']
     truncated = tmp_path / 'truncated.tar'
-    for end in [offset + size // 2, offset - 100,
-                spans['_manifest'][0] + 100]:
+    for end in [offset + size // 2, offset - 100, spans['log'][0] + 100]:
         truncated.write_bytes(data[:end])
         with open(truncated, 'rb') as file_:
             loaded = load_parameters(file_)
             assert equal(loaded, parameters)
             with pytest.raises(CorruptCheckpointError,
                                match=r"checkpoint .*truncated\.tar is "
-                                     r"damaged: its member '_\w+' .*"):
+                                     r"damaged: its member '\w+' .*"):
                 load(file_)
 
 
@@ -145,15 +151,63 @@ def test_a_flipped_byte_is_reported_with_the_path_and_the_member(
 
 
 def test_a_checkpoint_without_its_manifest_is_truncated(tmp_path):
+    # Cut where the last member ('log', whose header carries the manifest)
+    # begins: every member left is whole, and the cut is still found.
     path = tmp_path / 'checkpoint.tar'
     write_checkpoint(path)
-    offset, _ = members(path)['_manifest']
-    path.write_bytes(path.read_bytes()[:offset - 1536])  # and its headers
+    assert list(members(path)) == ['_parameters', '_pkl', 'log']
+    path.write_bytes(path.read_bytes()[:header_offsets(path)['log']])
     with open(path, 'rb') as file_:
         with pytest.raises(CorruptCheckpointError,
-                           match=r"its member 'log' is not followed by the "
-                                 r"manifest \(the checkpoint is truncated\)"):
+                           match=r"its member '_pkl' is not the last member: "
+                                 r"no manifest follows it \(the checkpoint is "
+                                 r"truncated\)"):
             load(file_)
+
+
+def test_a_damaged_manifest_is_reported_with_its_member(tmp_path):
+    path = tmp_path / 'checkpoint.tar'
+    write_checkpoint(path)
+    data = path.read_bytes()
+    start = data.index(b'BLOCKS.manifest=')
+    position = data.index(b'"sha256"', start) + len(b'"sha256": "')
+    damaged = bytearray(data)
+    damaged[position] = ord('0') if data[position] != ord('0') else ord('1')
+    path.write_bytes(bytes(damaged))
+    with open(path, 'rb') as file_:
+        with pytest.raises(CorruptCheckpointError,
+                           match=r"its member 'log' carries a manifest that "
+                                 r"does not match its checksum"):
+            load(file_)
+
+
+def test_a_checkpoint_ending_with_a_manifest_member_still_loads(tmp_path):
+    """The format of earlier versions: a last member named _manifest."""
+    import io
+    import json
+    from blocks.serialization import CHECKSUM_KEY, _sha256
+
+    path = tmp_path / 'checkpoint.tar'
+    parameters = write_checkpoint(path)
+    with tarfile.open(path) as archive:
+        contents = [(member.name, archive.extractfile(member).read())
+                    for member in archive.getmembers()]
+    listed = [{'name': name, 'size': len(data), 'sha256': _sha256(data)}
+              for name, data in contents]
+    manifest = json.dumps({'format': 'blocks-checkpoint', 'version': 1,
+                           'members': listed}, sort_keys=True).encode()
+    old = tmp_path / 'old.tar'
+    with tarfile.open(old, 'w', format=tarfile.PAX_FORMAT) as archive:
+        for name, data in contents + [('_manifest', manifest)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.pax_headers = {CHECKSUM_KEY: _sha256(data)}
+            archive.addfile(info, io.BytesIO(data))
+    with open(old, 'rb') as file_:
+        assert equal(load_parameters(file_), parameters)
+        assert load(file_, 'log') == {'cost': [3.0, 2.0, 1.5]}
+    with tarfile.open(old) as archive:
+        assert archive.getnames()[-1] == '_manifest'
 
 
 def write_old_checkpoint(path, mlp):
@@ -228,7 +282,7 @@ def test_fuzz_truncations_and_byte_flips(tmp_path):
                              else expected[what])
                 assert equal(result, reference), (kind, position, what)
                 outcomes['same'] += 1
-    assert len(cases) == 25 * 4 + 150 + 100  # 4 members
+    assert len(cases) == 25 * 3 + 150 + 100  # 3 members
     print(outcomes)
     # Flips in padding, unused header bytes or after the end change nothing
     assert outcomes['refused'] > 400 and outcomes['same'] > 300
