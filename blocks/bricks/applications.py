@@ -407,7 +407,8 @@ class ApplicationCall(Annotation):
 
     Examples
     --------
-    >>> from blocks.bricks.base import Brick
+    >>> import pytensor
+    >>> from blocks.bricks.base import Brick, application
     >>> class Foo(Brick):
     ...     @application
     ...     def apply(self, x, application_call):
@@ -417,7 +418,7 @@ class ApplicationCall(Annotation):
     >>> y = Foo().apply(x)
     >>> from blocks.filter import get_application_call
     >>> get_application_call(y) # doctest: +ELLIPSIS
-    <blocks.bricks.applications.ApplicationCall object at ...>
+    <blocks.bricks.base.ApplicationCall object at ...>
 
     """
     def __init__(self, application):
@@ -473,7 +474,7 @@ def application(*args, **kwargs):
     >>> foo.apply.outputs
     ['y']
     >>> Foo.other_apply # doctest: +ELLIPSIS
-    <blocks.bricks.applications.Application object at ...>
+    <blocks.bricks.base.Application object at ...>
 
     """
     if not ((args and not kwargs) or (not args and kwargs)):
@@ -499,3 +500,10 @@ def rename_function(function, new_name):
         function.__qualname__ = function.__qualname__.replace(
             old_name, new_name)
     return function
+
+
+# Blocks defined these classes in blocks.bricks.base, which re-exports them:
+# they keep that name in their reprs, in pickles and in the documentation.
+for _class in (Application, BoundApplication, ApplicationCall):
+    _class.__module__ = 'blocks.bricks.base'
+del _class

@@ -885,3 +885,14 @@ def test_initialization_config_is_pushed_to_children():
         assert layer.weights_init is mlp.weights_init
         assert layer.biases_init is mlp.biases_init
         assert layer.rng is mlp.rng
+
+
+def test_application_classes_keep_blocks_module_path():
+    # Blocks defined them in blocks.bricks.base: reprs and pickles say so.
+    from blocks.bricks import base
+    for name in ('Application', 'BoundApplication', 'ApplicationCall'):
+        assert getattr(base, name).__module__ == 'blocks.bricks.base'
+    brick = Linear(input_dim=2, output_dim=3)
+    assert repr(Linear.apply).startswith(
+        '<blocks.bricks.base.Application object at ')
+    assert type(brick.apply).__module__ == 'blocks.bricks.base'
