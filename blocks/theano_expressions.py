@@ -3,10 +3,15 @@
 The module keeps its Theano-era name, as user code imports from it.
 
 """
+import numpy
 from pytensor import tensor
 from pytensor.gradient import pushforward
 
 __all__ = ['l2_norm', 'hessian_times_vector']
+
+
+# NumPy ufuncs take at most 32 operands, outputs included.
+MAX_NUMPY_OPERANDS = 32
 
 
 def l2_norm(tensors, squared=False):
@@ -37,9 +42,17 @@ def l2_norm(tensors, squared=False):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("l2_norm needs at least one tensor, got none")
-    summed = [tensor.sqr(tensor.as_tensor_variable(t)).sum() for t in tensors]
-    joined = tensor.stack(summed, axis=0)
-    return joined.sum() if squared else tensor.sqrt(joined.sum())
+    summed = tensor.stack([tensor.sqr(tensor.as_tensor_variable(t)).sum()
+                           for t in tensors], axis=0)
+    if len(tensors) < MAX_NUMPY_OPERANDS:
+        total = summed.sum()
+    else:
+        # PyTensor rewrites the sum of stacked sums into one Elemwise add,
+        # which its Python implementation (FAST_COMPILE) cannot run past
+        # NumPy's 32 operands; a product with a vector of ones adds the
+        # same numbers and is left alone.
+        total = tensor.dot(summed, numpy.ones(len(tensors), summed.dtype))
+    return total if squared else tensor.sqrt(total)
 
 
 def hessian_times_vector(gradient, parameter, vector, r_op=False):

@@ -29,6 +29,23 @@ def test_l2_norm():
         l2_norm([])
 
 
+@pytest.mark.parametrize('mode', ['FAST_COMPILE', 'FAST_RUN'])
+def test_l2_norm_of_many_tensors(mode):
+    # A model with more than 31 parameters (the original machine
+    # translation example has 37) must get its total gradient norm in
+    # FAST_COMPILE, where PyTensor's add of many sums fails in NumPy.
+    rng = numpy.random.default_rng(1)
+    values = [rng.normal(size=(i % 3 + 1,)).astype(floatX) for i in range(40)]
+    variables = [tensor.vector() for _ in values]
+    norm = l2_norm(variables)
+    function = pytensor.function(
+        variables, [norm, pytensor.grad(norm, variables[0])], mode=mode)
+    result, gradient = function(*values)
+    expected = numpy.sqrt(sum((value ** 2).sum() for value in values))
+    assert_allclose(result, expected, rtol=1e-5)
+    assert_allclose(gradient, values[0] / expected, rtol=1e-5)
+
+
 @pytest.mark.parametrize('r_op', [False, True])
 def test_hessian_times_vector(r_op):
     rng = numpy.random.default_rng(1234)

@@ -1,4 +1,5 @@
 """Utilities: containers, dictionaries, exceptions and PyTensor helpers."""
+import pickle
 import sys
 import traceback
 from collections import OrderedDict
@@ -192,6 +193,32 @@ def test_shared_floatx_nans_and_zeros():
     assert nans.get_value().shape == (2, 3)
     zeros = shared_floatx_zeros((4,))
     assert zeros.get_value().tolist() == [0.] * 4 and zeros.dtype == floatX
+
+
+def test_shared_floatx_whole_float_dimensions():
+    # The original machine translation example builds
+    # Linear(input_dim=state_dim / 2, ...), a float under Python 3.
+    assert shared_floatx_nans((8 / 2, 3)).get_value().shape == (4, 3)
+    assert shared_floatx_zeros((numpy.float64(2.0),)).get_value().shape == (2,)
+    assert shared_floatx_zeros(3.0).get_value().shape == (3,)
+    with pytest.raises(ValueError, match='whole numbers'):
+        shared_floatx_zeros((2.5, 3))
+
+
+def test_shared_floatx_is_true_and_pickles():
+    # Theano's variables were true; Blocks 0.2's GatedRecurrent._allocate
+    # (copied by the machine translation example) tests `if parameter:`.
+    parameter = shared_floatx_nans((2, 3), name='W')
+    assert bool(parameter) is True
+    assert isinstance(parameter, pytensor.tensor.sharedvar.TensorSharedVariable)
+    restored = pickle.loads(pickle.dumps(parameter))
+    assert bool(restored) and restored.name == 'W'
+    assert restored.get_value().shape == (2, 3)
+    clone = parameter.clone()
+    assert bool(clone) and clone.container is parameter.container
+    doubled = compile_function([], 2 * parameter)
+    parameter.set_value(numpy.ones((2, 3)))
+    assert numpy.array_equal(doubled(), 2 * numpy.ones((2, 3)))
 
 
 def test_shared_floatx_zeros_matching():

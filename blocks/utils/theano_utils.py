@@ -9,6 +9,22 @@ from pytensor.compile import SharedVariable
 from pytensor.compile.ops import ViewOp
 from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.tensor.random.type import RandomType
+from pytensor.tensor.sharedvar import TensorSharedVariable
+
+
+class FloatXSharedVariable(TensorSharedVariable):
+    """The shared variables :func:`shared_floatx` makes: always true.
+
+    Theano's variables were true in a boolean context and Blocks' own
+    bricks of the last release tested parameters with ``if
+    self.parameters[i]:`` (code that subclasses them, such as the original
+    machine translation example, still does); PyTensor's raise
+    ``TypeError``. A shared variable always holds a value, so this one is
+    true, as in Theano. Symbolic variables keep PyTensor's behaviour.
+
+    """
+    def __bool__(self):
+        return True
 
 
 def shared_floatx_zeros_matching(shared_variable, name=None, **kwargs):
@@ -58,7 +74,28 @@ def shared_floatx_zeros(shape, **kwargs):
     [0.0, 0.0]
 
     """
-    return shared_floatx(numpy.zeros(shape), **kwargs)
+    return shared_floatx(numpy.zeros(_integral_shape(shape)), **kwargs)
+
+
+def _integral_shape(shape):
+    """Return `shape` with whole-number floats (``8 / 2``) made ints.
+
+    Scripts written for Python 2 compute dimensions with ``/`` (the
+    original machine translation example sets ``input_dim=state_dim / 2``);
+    Theano's NumPy accepted ``4.0`` in a shape, today's NumPy does not.
+
+    """
+    if numpy.ndim(shape) == 0:
+        shape = (shape,)
+    result = []
+    for dim in shape:
+        if isinstance(dim, (float, numpy.floating)):
+            if not float(dim).is_integer():
+                raise ValueError('shape must hold whole numbers, got {!r}'
+                                 .format(tuple(shape)))
+            dim = int(dim)
+        result.append(dim)
+    return tuple(result)
 
 
 def shared_floatx_nans(shape, **kwargs):
@@ -77,7 +114,8 @@ def shared_floatx_nans(shape, **kwargs):
         A PyTensor shared variable filled with nans.
 
     """
-    return shared_floatx(numpy.nan * numpy.zeros(shape), **kwargs)
+    return shared_floatx(numpy.nan * numpy.zeros(_integral_shape(shape)),
+                         **kwargs)
 
 
 def shared_floatx(value, name=None, borrow=False, dtype=None, **kwargs):
@@ -114,8 +152,11 @@ def shared_floatx(value, name=None, borrow=False, dtype=None, **kwargs):
     if 'broadcastable' in kwargs:
         broadcastable = kwargs.pop('broadcastable')
         kwargs['shape'] = tuple(1 if flag else None for flag in broadcastable)
-    return pytensor.shared(numpy.asarray(value, dtype=dtype),
-                           name=name, borrow=borrow, **kwargs)
+    variable = pytensor.shared(numpy.asarray(value, dtype=dtype),
+                               name=name, borrow=borrow, **kwargs)
+    if type(variable) is TensorSharedVariable:
+        variable.__class__ = FloatXSharedVariable
+    return variable
 
 
 def shared_like(variable, name=None, **kwargs):
