@@ -116,12 +116,7 @@ class RandomStream(object):
     def __getattr__(self, name):
         if name.startswith('__') or 'namespaces' not in self.__dict__:
             raise AttributeError(name)
-        for module, names in self.namespaces:
-            if name in names and hasattr(module, name):
-                distribution = getattr(module, name)
-                return functools.partial(self.gen, distribution)
-        raise AttributeError('{} has no random variable {!r}'.format(
-            type(self).__name__, name))
+        return functools.partial(self.gen, self._pytensor(name))
 
     # Theano's streams, which Blocks users' code calls, put the size first
     # (``rng.normal(x.shape, std=0.1)``, ``rng.binomial(x.shape, p=0.5,

@@ -241,10 +241,10 @@ def check_scheme_fits(iteration_scheme, dataset):
     before training starts rather than as an ``IndexError`` in the middle
     of an epoch; not when the stream is made, where Fuel checked nothing
     (its users build such streams, to read a scheme's ``num_batches``, or
-    to see a transformer refuse them). Schemes without a list of indices (``ConstantScheme``),
-    datasets without a known size, and datasets that take no requests
-    (:class:`~fuel.datasets.IterableDataset`: Blocks' tests build such
-    streams only to read the scheme's ``num_batches``) are not checked.
+    to see a transformer refuse them). Schemes without a list of indices
+    (``ConstantScheme``), datasets without a known size, and datasets that
+    take no requests (:class:`~fuel.datasets.IterableDataset`) are not
+    checked.
 
     Raises
     ------

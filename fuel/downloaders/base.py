@@ -102,7 +102,7 @@ def filename_from_url(url, path=None):
     """
     parsed = urllib.parse.urlparse(url)
     if _use_requests(url):
-        response = requests.get(url, stream=True)
+        response = requests.get(url, stream=True, timeout=60)
         disposition = response.headers.get('Content-Disposition', '')
         response.close()
         found = re.findall(r'filename="?([^";]+)"?', disposition or '')

@@ -15,21 +15,20 @@ def check_data_stream(data_stream):
                         'fuel.streams.DataStream), got {!r}'.format(data_stream))
 
 
-def source_names(argument, names, data_stream):
+def source_names(names, data_stream):
     """``names`` as a tuple, or all the sources of ``data_stream`` when ``None``.
 
     A single string names one source: the original Fuel tested membership
     with ``in``, so ``which_sources=('features')`` (a string) worked there.
-    ``argument`` is kept for the callers' sake.
 
     >>> from fuel.datasets import IterableDataset
     >>> from fuel.streams import DataStream
     >>> stream = DataStream(IterableDataset({'x': [1], 'y': [2]}))
-    >>> source_names('which_sources', None, stream)
+    >>> source_names(None, stream)
     ('x', 'y')
-    >>> source_names('which_sources', ['y'], stream)
+    >>> source_names(['y'], stream)
     ('y',)
-    >>> source_names('which_sources', 'y', stream)
+    >>> source_names('y', stream)
     ('y',)
     """
     if names is None:
@@ -157,7 +156,7 @@ class SourcewiseTransformer(Transformer):
     def __init__(self, data_stream, produces_examples, which_sources=None,
                  **kwargs):
         check_data_stream(data_stream)
-        which_sources = source_names('which_sources', which_sources, data_stream)
+        which_sources = source_names(which_sources, data_stream)
         if any(source not in data_stream.sources for source in which_sources):
             raise ValueError('which_sources must be sources of the wrapped '
                              'stream {}, got {}'.format(data_stream.sources,

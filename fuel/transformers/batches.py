@@ -176,7 +176,7 @@ class Padding(Transformer):
         if data_stream.produces_examples:
             raise ValueError('Padding needs a stream of batches, but the wrapped '
                              'stream produces examples')
-        mask_sources = source_names('mask_sources', mask_sources, data_stream)
+        mask_sources = source_names(mask_sources, data_stream)
         unknown = [source for source in mask_sources
                    if source not in data_stream.sources]
         if unknown:

@@ -63,8 +63,7 @@ class ToBytes(SourcewiseTransformer):
     def __init__(self, stream, **kwargs):
         kwargs.setdefault('produces_examples', stream.produces_examples)
         axis_labels = dict(stream.axis_labels or {})
-        for source in source_names('which_sources', kwargs.get('which_sources'),
-                                   stream):
+        for source in source_names(kwargs.get('which_sources'), stream):
             batched = ('batch' in (axis_labels.get(source) or ()) or
                        not kwargs['produces_examples'])
             axis_labels[source] = ('batch', 'bytes') if batched else ('bytes',)

@@ -325,8 +325,7 @@ class ImagesFromBytes(SourcewiseTransformer, ExpectsAxisLabels):
                              '{!r}'.format(color_mode))
         self.color_mode = color_mode
         if data_stream.axis_labels:
-            decoded = source_names('which_sources', kwargs.get('which_sources'),
-                                   data_stream)
+            decoded = source_names(kwargs.get('which_sources'), data_stream)
             kwargs.setdefault('axis_labels', {
                 source: (BATCH_LABELS if not data_stream.produces_examples
                          else EXAMPLE_LABELS)

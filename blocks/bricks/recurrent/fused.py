@@ -164,30 +164,49 @@ class FusedLSTM(Op):
         return self.pullback(inputs, outputs, output_grads)
 
 
-class FusedLSTMGrad(Op):
-    """The gradient of :class:`FusedLSTM` with respect to its inputs."""
+class _FusedGrad(Op):
+    """The gradient of a fused recurrence with respect to its inputs.
+
+    Inputs: the forward Op's inputs (the mask last, when `masked`), then
+    what its gradient reads (its outputs, workspace and their gradients);
+    outputs: the gradients of the forward inputs but the mask. The C
+    kernels run the steps (:meth:`_perform_c`), or the NumPy code
+    (:attr:`numpy_backward`) where they are unavailable.
+
+    """
     __props__ = ('masked',)
+    #: The forward inputs, the mask excepted.
+    num_inputs = None
+    #: The NumPy steps backwards (:mod:`numpy_steps`).
+    numpy_backward = None
 
     def __init__(self, masked=False):
         self.masked = bool(masked)
 
     def make_node(self, *variables):
         variables = [tensor.as_tensor_variable(v) for v in variables]
-        forward_inputs = variables[:8 if self.masked else 7]
-        outputs = [v.type() for v in forward_inputs[:7]]
-        return Apply(self, variables, outputs)
+        return Apply(self, variables,
+                     [v.type() for v in variables[:self.num_inputs]])
 
     def perform(self, node, inputs, output_storage):
-        n = 8 if self.masked else 7
-        forward_inputs = list(inputs[:7]) + [inputs[7] if self.masked else None]
+        n = self.num_inputs
+        forward_inputs = list(inputs[:n]) + [inputs[n] if self.masked
+                                             else None]
+        rest = inputs[n + self.masked:]
         compiled = kernels(inputs[0].dtype)
         if compiled is not None:
-            gradients = self._perform_c(compiled, *forward_inputs, *inputs[n:])
+            gradients = self._perform_c(compiled, *forward_inputs, *rest)
         else:
-            gradients = numpy_steps.lstm_backward(*forward_inputs, *inputs[n:])
+            gradients = type(self).numpy_backward(*forward_inputs, *rest)
         dtype = inputs[0].dtype
         for storage, value in zip(output_storage, gradients):
             storage[0] = value.astype(dtype, copy=False)
+
+
+class FusedLSTMGrad(_FusedGrad):
+    """The gradient of :class:`FusedLSTM` with respect to its inputs."""
+    num_inputs = 7
+    numpy_backward = staticmethod(numpy_steps.lstm_backward)
 
     def _perform_c(self, compiled, x, W, p_in, p_forget, p_out, h0, c0, mask,
                    states, cells, work, d_states, d_cells):
@@ -335,28 +354,10 @@ class FusedGRU(Op):
         return self.pullback(inputs, outputs, output_grads)
 
 
-class FusedGRUGrad(Op):
+class FusedGRUGrad(_FusedGrad):
     """The gradient of :class:`FusedGRU` with respect to its inputs."""
-    __props__ = ('masked',)
-
-    def __init__(self, masked=False):
-        self.masked = bool(masked)
-
-    def make_node(self, *variables):
-        variables = [tensor.as_tensor_variable(v) for v in variables]
-        return Apply(self, variables, [v.type() for v in variables[:5]])
-
-    def perform(self, node, inputs, output_storage):
-        n = 6 if self.masked else 5
-        forward_inputs = list(inputs[:5]) + [inputs[5] if self.masked else None]
-        compiled = kernels(inputs[0].dtype)
-        if compiled is not None:
-            gradients = self._perform_c(compiled, *forward_inputs, *inputs[n:])
-        else:
-            gradients = numpy_steps.gru_backward(*forward_inputs, *inputs[n:])
-        dtype = inputs[0].dtype
-        for storage, value in zip(output_storage, gradients):
-            storage[0] = value.astype(dtype, copy=False)
+    num_inputs = 5
+    numpy_backward = staticmethod(numpy_steps.gru_backward)
 
     def _perform_c(self, compiled, x, x_gates, U, U_gates, h0, mask, states,
                    work, d_states):
