@@ -10,13 +10,16 @@ on random MNIST-sized examples, one thread per process:
   :class:`~blocks.distributed.DataParallel` on its 128 examples of batches of
   256 (the same work per process: examples per second should double, less
   the reduction), with its default engine (``reduction='auto'``: shared
-  memory on one machine); the note gives the engine, the ratio of examples
+  memory on one machine, the sum and the step rule shared by the two
+  workers, see :mod:`blocks.distributed.sharding`); the note gives the engine, the ratio of examples
   per second to one process, the share of a step spent in the reduction of
   the gradients (a worker's wall time inside it, waiting for the other
   included), its bandwidth (bytes of the buffer per second) next to
   ``MPI_Allreduce`` of a buffer of the same size alone, and the breakdown
   of a worker's step (gradient function, reduction, step function, the
-  rest: Python, copies);
+  rest: Python, copies, the barrier that ends a sharded step);
+- ``2 workers, whole-step``: the same, each worker applying the whole step
+  rule (``DataParallel.shard_step = False``), for comparison;
 - ``2 workers, reduce-scatter``: the same with the shared-memory
   reduce-scatter that more workers per machine use
   (``DataParallel.fuse_sum_of_two = False``), for comparison;
@@ -102,8 +105,10 @@ def job(plain, steps, batch_size, dims, engine='auto'):
         comm = world()
         rank = comm.Get_rank()
         algorithm = DataParallel(algorithm, reduction=(
-            'shared' if engine == 'reduce-scatter' else engine))
+            'shared' if engine in ('reduce-scatter', 'whole-step')
+            else engine))
         algorithm.fuse_sum_of_two = engine != 'reduce-scatter'
+        algorithm.shard_step = engine != 'whole-step'
         spent = {'reduction': [], 'gradients': [], 'step_rule': []}
 
         def timed_allreduce(*args, **kwargs):
@@ -144,6 +149,8 @@ def job(plain, steps, batch_size, dims, engine='auto'):
             result['engine'] += (', summed in the step function'
                                  if algorithm._shared.fused else
                                  ', reduce-scatter')
+            if algorithm._step_shards is not None:
+                result['engine'] += ', sharded step'
         result['bytes'] = algorithm._fused.nbytes
         buffer = numpy.ones(algorithm._fused.buffer.shape,
                             algorithm._fused.dtype)
@@ -205,7 +212,8 @@ def run(quick, repeats, torch=None):
                        notes='skipped: no mpiexec')]
     timeout = 120 if quick else 900
     singles, independent = [], []
-    pairs = {'auto': [], 'reduce-scatter': [], 'mpi': []}
+    pairs = {'auto': [], 'whole-step': [], 'reduce-scatter': [],
+             'mpi': []}
     # Alternate them, so that all see the same load on a shared machine.
     for _ in range(max(1, repeats)):
         singles.extend(_launch(base + ['--plain'] + arguments, timeout))

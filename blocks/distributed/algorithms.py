@@ -20,18 +20,18 @@ stay identical (:meth:`DataParallel.check_parameters` verifies it).
 """
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Mapping
 
 import numpy
 import pytensor
 from pytensor import tensor
-from pytensor.graph.replace import clone_replace
 
 from blocks.algorithms import GradientDescent, TrainingAlgorithm
 from blocks.compile import pytensor_internals as internals
 from blocks.distributed.mpi import FusedBuffer, allreduce, world
 from blocks.distributed.shared import open_shared_reduction
+from blocks.distributed.sharding import (ShardedStep, SharedVariables,
+                                         reduced_step, shard_plan)
 from blocks.graph import ComputationGraph
 from blocks.utils import compile_function
 
@@ -158,12 +158,19 @@ class DataParallel(TrainingAlgorithm):
         self._gradients_function = None
         self._shared = None
         self._step_function = None
+        self._step_shards = None
 
     #: With two workers on one machine, whether the step function sums the
     #: two workers' gradients itself (one barrier per step, and no pass of
     #: its own for the sum) rather than a reduce-scatter (see
     #: :mod:`blocks.distributed.shared`).
     fuse_sum_of_two = True
+
+    #: With the sum fused into the step function, whether the workers keep
+    #: one copy of the parameters (and of the step rule's buffers) in
+    #: shared memory and each update their rows of it, where the step is
+    #: row-local (see :mod:`blocks.distributed.sharding`).
+    shard_step = True
 
     #: For the tests: the workers pretend to lie on this many machines
     #: (consecutive ranks together), to run the multi-node path of the
@@ -303,38 +310,19 @@ class DataParallel(TrainingAlgorithm):
         (folded into the step's elementwise loops), and the reduced extra
         values assigned.
         """
-        parameters = self.algorithm.parameters
-        copies = [[gradient.type('reduced_{}_{}'.format(
-                      parameter.name or 'gradient', copy))
-                   for parameter, gradient in zip(parameters,
-                                                  self._gradients)]
-                  for copy in range(copies)]
-        total = tensor.scalar('batch_examples', dtype='float64')
-        replacements = OrderedDict()
-        for index, gradient in enumerate(self._gradients):
-            summed = copies[0][index]
-            for copy in copies[1:]:
-                summed = summed + copy[index]
-            replacements[gradient] = summed / tensor.cast(total,
-                                                          gradient.dtype)
-        step_values = clone_replace(
-            [value for _, value in self._step_updates], replace=replacements)
-        reduced = set(sum(copies, []))
-        leftover = [variable for variable in
-                    ComputationGraph(step_values).inputs
-                    if variable not in reduced and variable is not total]
-        if leftover:
-            raise ValueError(
-                'the step rule depends on the data other than through the '
-                'gradients (on {}), so the workers cannot apply the same '
-                'step; DataParallel needs a step rule that is a function of '
-                'the gradients and its own state'.format(leftover))
-        extra_inputs = [variable.type('reduced_' + (variable.name or 'extra'))
-                        for variable in self._extra_variables]
+        inputs, total, values = reduced_step(
+            self._step_updates, self.algorithm.parameters, self._gradients,
+            copies)
+        extra_inputs, extra_updates = self._extra_step()
         updates = [(variable, value) for (variable, _), value
-                   in zip(self._step_updates, step_values)]
-        updates.extend(zip(self._extra_variables, extra_inputs))
-        return sum(copies, []) + [total] + extra_inputs, updates
+                   in zip(self._step_updates, values)] + extra_updates
+        return inputs + [total] + extra_inputs, updates
+
+    def _extra_step(self):
+        """The inputs of the extra updates' reduced values, and the updates."""
+        inputs = [variable.type('reduced_' + (variable.name or 'extra'))
+                  for variable in self._extra_variables]
+        return inputs, list(zip(self._extra_variables, inputs))
 
     def _compile_step(self, copies):
         inputs, updates = self._step_graph(copies)
@@ -359,7 +347,12 @@ class DataParallel(TrainingAlgorithm):
         shapes = self._gradient_shapes + shapes
         length = sum(int(numpy.prod(shape, dtype=numpy.int64))
                      for shape in shapes) + 1
-        shared = self._shared_reduction(length, dtype)
+        plan = None
+        if self.shard_step and self.fuse_sum_of_two:
+            plan = shard_plan(self._step_updates, self.algorithm.parameters,
+                              self._gradients)
+        shared = self._shared_reduction(length, dtype,
+                                        double_buffered=plan is None)
         if shared is None:
             self._fused = FusedBuffer(shapes, dtype, extra=1)
         else:
@@ -381,12 +374,24 @@ class DataParallel(TrainingAlgorithm):
         self._seeded = [index for index, gradient_dtype
                         in enumerate(self._gradient_dtypes)
                         if seedable and gradient_dtype == fused.dtype]
-        self._compile_step(2 if shared is not None and shared.fused else 1)
+        if shared is not None and shared.fused and plan is not None:
+            self._compile_sharded_step(shared, plan)
+        else:
+            self._compile_step(2 if shared is not None and shared.fused
+                               else 1)
         logger.info('Data-parallel training on %d workers; %d bytes are '
                     'reduced per step (%s)', self.comm.Get_size(),
                     fused.nbytes, self.engine)
 
-    def _shared_reduction(self, length, dtype):
+    def _compile_sharded_step(self, shared, plan):
+        extra_inputs, extra_updates = self._extra_step()
+        self._step_shards = SharedVariables(shared.node, plan)
+        self._step_function = ShardedStep(
+            self._step_shards, self._step_updates, self.algorithm.parameters,
+            self._gradients, shared.node.Get_size(), extra_inputs,
+            extra_updates, **self.algorithm.theano_func_kwargs)
+
+    def _shared_reduction(self, length, dtype, double_buffered=True):
         """The shared-memory reduction for `length` elements, or ``None``.
 
         Reuses the current one when it fits, frees it otherwise.
@@ -394,7 +399,9 @@ class DataParallel(TrainingAlgorithm):
         shared = self._shared
         if shared is not None:
             if (shared.is_open and shared.length == length and
-                    shared.dtype == numpy.dtype(dtype)):
+                    shared.dtype == numpy.dtype(dtype) and
+                    (len(shared.segments) == 2) == (
+                        shared.fused and double_buffered)):
                 return shared
             self.close()
         # The sum fused into the step function (for two workers on one
@@ -408,7 +415,8 @@ class DataParallel(TrainingAlgorithm):
                 1, self.comm.Get_size() // self._simulated_nodes)
         self._shared = open_shared_reduction(
             self.comm, length, dtype, self.reduction, fused=fused,
-            node_color=node_color, tail=length - 1 - sum(
+            node_color=node_color, double_buffered=double_buffered,
+            tail=length - 1 - sum(
                 int(numpy.prod(shape, dtype=numpy.int64))
                 for shape in self._extra_shapes))
         return self._shared
@@ -439,6 +447,10 @@ class DataParallel(TrainingAlgorithm):
         self._seeded = []
         self._fused = None
         self._segment_gradients = self._reduced = None
+        if self._step_shards is not None:
+            self._step_shards.free()
+            self._step_shards = None
+            self._step_function = None
         if self._shared is not None:
             self._shared.free()
             self._shared = None
@@ -456,6 +468,9 @@ class DataParallel(TrainingAlgorithm):
             self.initialize()
         examples = self.count_examples(batch)
         parameters = self.algorithm.parameters
+        if self._step_shards is not None:
+            # Values replaced since the last step go to shared memory.
+            self._step_shards.attach()
         olds = [variable.get_value(borrow=True)
                 for variable in self._extra_variables]
         if examples:
@@ -553,7 +568,14 @@ class DataParallel(TrainingAlgorithm):
                                           operation=reduction)
             elif reduction == 'local':
                 extras[index] = news[index]
-        self._step_function(*(summed_gradients + [float(total)] + extras))
+        if self._step_shards is None:
+            self._step_function(*(summed_gradients + [float(total)] +
+                                  extras))
+        else:
+            self._step_function(self._segment_gradients[parity],
+                                float(total), extras)
+            # Every worker's rows are written before anyone reads them.
+            self._step_shards.synchronize()
 
     def check_parameters(self):
         """Raise if the parameters differ between the workers (collective).
@@ -583,7 +605,7 @@ class DataParallel(TrainingAlgorithm):
         state['_comm'] = None
         # The buffers (views of shared windows) are rebuilt at the first
         # batch after unpickling.
-        state['_shared'] = None
+        state['_shared'] = state['_step_shards'] = None
         for name in ('_fused', '_data_inputs', '_input_names',
                      '_extra_variables', '_extra_reductions', '_summed',
                      '_gradient_dtypes', '_gradient_shapes',

@@ -28,7 +28,9 @@ barrier is left: the segments are double-buffered (the ranks write the
 other set at the next step, while a slower neighbour may still read this
 one), so the barrier of the next step also says that this step's reads are
 done. With ``N`` ranks the fused reader would move ``(N + 2) L``, against
-``(4 + 1 / N) L``: it is used for two ranks on one node only.
+``(4 + 1 / N) L``: it is used for two ranks on one node only. (The sharded
+step of :mod:`blocks.distributed.sharding` ends with a barrier of its own,
+and uses one set of segments; each rank then moves ``2 L`` for the step.)
 
 The windows are used in MPI-3's unified memory model: one passive epoch
 (``Lock_all``) for the windows' lifetime, ``Win.Sync`` around the barriers
@@ -60,6 +62,17 @@ class UnequalNodes(ValueError):
 def _free_open_windows():
     while _open:
         _open[0].free()
+
+
+def _register_exit():
+    """Free the windows still open at exit (once registered, for all)."""
+    global _exit_registered
+    if not _exit_registered:
+        atexit.register(_free_open_windows)
+        _exit_registered = True
+
+
+_exit_registered = False
 
 
 def open_shared_reduction(comm, length, dtype, reduction='auto', **kwargs):
@@ -132,6 +145,12 @@ class SharedReduction:
         and returns the segments.
     tail : int, optional
         Where the tail starts, with `fused`.
+    double_buffered : bool, optional
+        With `fused`, alternate two sets of segments (default), so that a
+        rank may write the next step's buffer while its neighbour still
+        reads this one. ``False``: one set; the reader must then hold a
+        barrier between its reads and the next step's writes (the sharded
+        step of :mod:`blocks.distributed.sharding` ends with one).
 
     Raises
     ------
@@ -147,7 +166,7 @@ class SharedReduction:
 
     """
     def __init__(self, comm, length, dtype, node=None, fused=False,
-                 tail=0, node_color=None):
+                 tail=0, node_color=None, double_buffered=True):
         MPI = require_mpi()
         self.comm = comm
         self.length = int(length)
@@ -186,7 +205,7 @@ class SharedReduction:
             item = self.dtype.itemsize
             # Each segment page-aligned and placed on its writer's memory.
             info = MPI.Info.Create({'alloc_shared_noncontig': 'true'})
-            sets = 2 if self.fused else 1
+            sets = 2 if self.fused and double_buffered else 1
             try:
                 segments = MPI.Win.Allocate_shared(
                     sets * self.length * item, item, info=info, comm=node)
@@ -216,8 +235,7 @@ class SharedReduction:
             self._synchronize()
         bounds = chunk_bounds(self.length, node_size)
         self._chunk = slice(bounds[node_rank], bounds[node_rank + 1])
-        if not _open:
-            atexit.register(_free_open_windows)
+        _register_exit()
         _open.append(self)
 
     def _view(self, window, rank, count):
@@ -266,7 +284,7 @@ class SharedReduction:
             tail = slice(self.tail, None)
             numpy.add(segments[0][tail], segments[1][tail],
                       out=self.result[tail])
-            self.parity ^= 1
+            self.parity = (self.parity + 1) % len(self.segments)
             return segments
         chunk = self._chunk
         total = self.result[chunk]

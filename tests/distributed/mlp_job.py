@@ -7,7 +7,10 @@ on random float64 data, monitors a sharded validation stream, and writes to
 monitored values; with ``--parallel`` every rank also writes the digest of
 its parameters to ``OUT.rankR`` and rank 0 the engine that reduced the
 gradients to ``OUT.engine`` (``--reduction``, ``--reduce-scatter`` and
-``--simulated-nodes`` choose it). With ``--kill-at K`` and the environment
+``--simulated-nodes`` choose it; ``--no-shard`` keeps the whole step on every
+worker). With ``--replace-at K --replace-rank R``, rank R halves the first
+weight matrix with ``set_value`` after step K (a value replaced outside the
+shared memory of the sharded step). With ``--kill-at K`` and the environment
 variable ``BLOCKS_TEST_KILL_RANK=R``, rank R SIGKILLs itself after step K
 (with ``BLOCKS_TEST_FAIL_RANK=R``, it raises an exception instead; with
 ``BLOCKS_TEST_TERM_RANK=R`` it sends itself SIGTERM, the main loop's
@@ -64,6 +67,22 @@ class KillRankAt(TrainingExtension):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
+class ReplaceValueAt(TrainingExtension):
+    """Halves the first parameter with ``set_value`` after an iteration,
+    on one rank."""
+    def __init__(self, iteration, rank, **kwargs):
+        super().__init__(**kwargs)
+        self.iteration = iteration
+        self.rank = rank
+
+    def after_batch(self, batch):
+        from blocks.distributed import rank
+        if (self.iteration is not None and rank() == self.rank and
+                self.main_loop.status['iterations_done'] == self.iteration):
+            parameter = self.main_loop.model.parameters[0]
+            parameter.set_value(parameter.get_value() / 2)
+
+
 def dataset(examples, seed):
     rng = numpy.random.RandomState(seed)
     features = rng.normal(size=(examples, INPUT_DIM)).astype('float64')
@@ -73,7 +92,8 @@ def dataset(examples, seed):
 
 def build_main_loop(batch_size, steps, parallel, checkpoint=None,
                     kill_at=None, reduction='auto', reduce_scatter=False,
-                    simulated_nodes=None):
+                    simulated_nodes=None, shard=True, replace_at=None,
+                    replace_rank=0):
     x = tensor.matrix('features')
     y = tensor.lmatrix('targets')
     mlp = MLP([Tanh(), Softmax()], [INPUT_DIM, HIDDEN_DIM, CLASSES],
@@ -114,6 +134,7 @@ def build_main_loop(batch_size, steps, parallel, checkpoint=None,
                              every_n_batches=5),
         FinishAfter(after_n_batches=steps),
         KillRankAt(kill_at),
+        ReplaceValueAt(replace_at, replace_rank),
         Printing(every_n_batches=10)]
     if checkpoint:
         extensions.append(Checkpoint(checkpoint, every_n_batches=1))
@@ -124,6 +145,7 @@ def build_main_loop(batch_size, steps, parallel, checkpoint=None,
         main_loop = data_parallel(main_loop, reduction=reduction)
         main_loop.algorithm.fuse_sum_of_two = not reduce_scatter
         main_loop.algorithm._simulated_nodes = simulated_nodes
+        main_loop.algorithm.shard_step = shard
     return main_loop
 
 
@@ -149,9 +171,11 @@ def write(path, main_loop, parallel):
         if rank() == 0:
             with open('{}.engine'.format(path), 'w') as handle:
                 handle.write(main_loop.algorithm.engine if shared is None
-                             else 'shared {} {} node(s)'.format(
+                             else 'shared {} {} node(s){}'.format(
                                  'fused' if shared.fused else
-                                 'reduce-scatter', shared.nodes))
+                                 'reduce-scatter', shared.nodes,
+                                 ', sharded step' if
+                                 main_loop.algorithm._step_shards else ''))
     if rank() == 0:
         numpy.savez(path, **parameters, **records(main_loop))
 
@@ -169,6 +193,9 @@ def main(args=None):
     parser.add_argument('--reduction', default='auto')
     parser.add_argument('--reduce-scatter', action='store_true')
     parser.add_argument('--simulated-nodes', type=int)
+    parser.add_argument('--no-shard', action='store_true')
+    parser.add_argument('--replace-at', type=int)
+    parser.add_argument('--replace-rank', type=int, default=0)
     arguments = parser.parse_args(args)
     if arguments.resume:
         from blocks.serialization import load
@@ -180,7 +207,10 @@ def main(args=None):
                                     arguments.parallel, arguments.checkpoint,
                                     arguments.kill_at, arguments.reduction,
                                     arguments.reduce_scatter,
-                                    arguments.simulated_nodes)
+                                    arguments.simulated_nodes,
+                                    not arguments.no_shard,
+                                    arguments.replace_at,
+                                    arguments.replace_rank)
         main_loop.run()
     write(arguments.out, main_loop, arguments.parallel)
 

@@ -125,7 +125,8 @@ def test_uneven_shards_are_weighted_by_examples(tmp_path):
 
 
 @pytest.mark.parametrize('options, workers, engine', [
-    (['--reduction', 'shared'], 2, 'shared fused 1 node(s)'),
+    (['--reduction', 'shared'], 2, 'shared fused 1 node(s), sharded step'),
+    (['--reduction', 'shared', '--no-shard'], 2, 'shared fused 1 node(s)'),
     (['--reduction', 'shared', '--reduce-scatter'], 2,
      'shared reduce-scatter 1 node(s)'),
     (['--reduction', 'mpi'], 2, 'mpi'),
@@ -156,7 +157,7 @@ def test_shared_engine_in_the_c_mode_equals_one_process(tmp_path):
     single = run([str(tmp_path / 'single.npz'), '--batch-size', '16'],
                  BLOCKS_COMPILE_MODE='CVM')
     assert single.returncode == 0, single.stderr
-    for options in ([], ['--reduce-scatter']):
+    for options in ([], ['--no-shard'], ['--reduce-scatter']):
         parallel = run([str(tmp_path / 'parallel.npz'), '--batch-size', '16',
                         '--parallel', '--reduction', 'shared'] + options,
                        workers=2, BLOCKS_COMPILE_MODE='CVM')
@@ -166,6 +167,39 @@ def test_shared_engine_in_the_c_mode_equals_one_process(tmp_path):
         digests = {(tmp_path / 'parallel.npz.rank{}'.format(rank))
                    .read_text() for rank in range(2)}
         assert len(digests) == 1
+
+
+def test_the_sharded_step_gives_the_whole_step_bit_for_bit(jobs, tmp_path):
+    folder, _ = jobs
+    whole = run([str(tmp_path / 'whole.npz'), '--batch-size', '16',
+                 '--parallel', '--no-shard'], workers=2)
+    assert whole.returncode == 0, whole.stdout + whole.stderr
+    assert (folder / 'parallel.npz.engine').read_text().endswith('sharded step')
+    sharded = load(folder / 'parallel.npz')
+    for name, value in load(tmp_path / 'whole.npz').items():
+        assert numpy.array_equal(sharded[name], value), name
+    assert ((folder / 'parallel.npz.rank0').read_text() ==
+            (tmp_path / 'whole.npz.rank0').read_text())
+
+
+@pytest.mark.parametrize('rank', [0, 1])
+def test_a_value_replaced_on_one_worker_is_taken_from_rank_zero(jobs,
+                                                                tmp_path,
+                                                                rank):
+    # The sharded step keeps one copy of the parameters; a set_value on
+    # one worker is noticed at the next step, and rank 0's values win.
+    folder, _ = jobs
+    out = tmp_path / 'replaced.npz'
+    replaced = run([str(out), '--batch-size', '16', '--parallel',
+                    '--replace-at', '5', '--replace-rank', str(rank)],
+                   workers=2)
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    digests = {(tmp_path / 'replaced.npz.rank{}'.format(worker)).read_text()
+               for worker in range(2)}
+    assert len(digests) == 1
+    straight = (folder / 'parallel.npz.rank0').read_text()
+    # Rank 1's change is overwritten by rank 0's values; rank 0's is kept.
+    assert (digests == {straight}) == (rank == 1)
 
 
 @pytest.mark.parametrize('workers', [2, 3])

@@ -1,0 +1,362 @@
+"""The step rule applied in shards: each worker of a machine updates its rows.
+
+With the shared-memory reduction fused into the step (two workers on one
+machine, see :mod:`blocks.distributed.shared`), every worker used to apply
+the whole step rule to the sum of the two workers' gradients: the same
+memory-bound elementwise pass (read both gradients, the parameters and the
+step rule's buffers; write the parameters and the buffers) on both workers.
+
+When the step is *row-local*, the workers share that pass instead. A step is
+row-local when row ``i`` (along the first axis) of every new value depends
+only on row ``i`` of the parameters, of the step rule's buffers and of the
+gradients, through elementwise operations and scalars: ``Scale``,
+``Momentum``, ``AdaGrad``, ``RMSProp``, ``AdaDelta``, ``Adam`` and their
+compositions are; ``StepClipping`` and ``RemoveNotFinite``, which reduce over
+whole gradients, are not (:func:`row_local` decides, from the graph). Then:
+
+- the parameters and the step rule's buffers (those with at least one axis)
+  live in one shared-memory window of the machine
+  (:class:`SharedVariables`): every worker's shared variables hold views of
+  it, so there is one copy of each, read by all the workers' gradient
+  functions;
+- worker ``r`` of ``N`` updates rows ``chunk_bounds(rows, N)[r:r + 2]`` of
+  each, reading only those rows of the workers' gradients
+  (:class:`ShardedStep`); scalar buffers (``Adam``'s time) stay private,
+  every worker updating its own copy identically;
+- a barrier ends the step, so that every worker reads complete parameters
+  in the next one (and the extensions after the batch, a checkpoint on rank
+  0, see the whole step).
+
+Each element of a parameter is computed by one worker, with the same
+operations in the same order as the whole step would: the parameters are
+the ones the unsharded step gives, bit for bit.
+
+A shared variable whose value was replaced (``set_value`` without the
+window's view, as ``Load`` does) is noticed at the next step
+(:meth:`SharedVariables.attach`): rank 0's values are copied into the window
+and every worker's variables hold the window's views again.
+"""
+import logging
+from collections import OrderedDict
+
+import numpy
+import pytensor
+from pytensor import tensor
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
+from pytensor.graph.traversal import ancestors, graph_inputs
+from pytensor.graph.replace import clone_replace
+from pytensor.tensor.elemwise import DimShuffle, Elemwise
+
+from blocks.distributed.mpi import require_mpi
+from blocks.distributed.shared import _open, _register_exit, chunk_bounds
+from blocks.utils import compile_function
+
+logger = logging.getLogger(__name__)
+
+#: Each variable's memory in the window starts at a multiple of this.
+ALIGNMENT = 64
+
+
+def row_local(value, shape, shapes):
+    """Whether row ``i`` of `value` needs only rows ``i`` of its inputs.
+
+    Parameters
+    ----------
+    value : :class:`~pytensor.graph.basic.Variable`
+        The new value of a variable of shape `shape`.
+    shape : tuple
+        That variable's shape.
+    shapes : dict
+        The shapes of the graph's inputs (shared variables, gradients,
+        scalars); an input missing from it makes the graph not row-local.
+
+    Returns
+    -------
+    bool
+        True when every operation is elementwise (or broadcasts a scalar)
+        and every input is a scalar or has `shape`; for a scalar `value`,
+        when every input is a scalar.
+
+    Examples
+    --------
+    >>> from pytensor import tensor
+from pytensor.compile.sharedvalue import SharedVariable
+    >>> W, g = tensor.matrix('W'), tensor.matrix('g')
+    >>> shapes = {W: (4, 3), g: (4, 3)}
+    >>> row_local(W - 0.1 * g, (4, 3), shapes)
+    True
+    >>> row_local(W - g / tensor.sqrt((g ** 2).sum()), (4, 3), shapes)
+    False
+
+    """
+    for variable in ancestors([value], blockers=list(shapes)):
+        node = variable.owner
+        if node is None or variable in shapes:
+            continue
+        if isinstance(node.op, Elemwise):
+            continue
+        if isinstance(node.op, DimShuffle) and node.inputs[0].ndim == 0:
+            continue
+        return False
+    for variable in graph_inputs([value], blockers=list(shapes)):
+        if isinstance(variable, Constant):
+            if any(size != 1 for size in numpy.shape(variable.data)):
+                return False
+        elif variable not in shapes:
+            return False
+        elif tuple(shapes[variable]) not in ((), tuple(shape)):
+            return False
+        elif shape == () and shapes[variable] != ():
+            return False
+    return True
+
+
+class SharedVariables:
+    """Shared variables whose values live in one shared-memory window.
+
+    Collective over `node` (ranks that share memory): every rank creates
+    it with the same variables, whose values must have the same shapes
+    and dtypes on every rank. Rank 0's values are copied into the window;
+    every rank's variables then hold views of it (:meth:`attach`), until
+    :meth:`free` (collective) gives them private copies again.
+
+    Parameters
+    ----------
+    node : ``mpi4py.MPI.Intracomm``
+        The ranks of one machine.
+    variables : list of shared variables
+        Their values must be NumPy arrays.
+
+    """
+    def __init__(self, node, variables):
+        MPI = require_mpi()
+        self.node = node
+        self.variables = list(variables)
+        values = [variable.get_value(borrow=True)
+                  for variable in self.variables]
+        offsets, size = [], 0
+        for value in values:
+            offsets.append(size)
+            size += -(-value.nbytes // ALIGNMENT) * ALIGNMENT
+        self.nbytes = size
+        self._window = MPI.Win.Allocate_shared(
+            size if node.Get_rank() == 0 else 0, 1, comm=node)
+        memory, _ = self._window.Shared_query(0)
+        #: The window's views, one per variable.
+        self.views = [
+            numpy.frombuffer(memory, value.dtype, count=value.size,
+                             offset=offset).reshape(value.shape)
+            for value, offset in zip(values, offsets)]
+        self._window.Lock_all(MPI.MODE_NOCHECK)
+        rank, ranks = node.Get_rank(), node.Get_size()
+        #: The rows this rank updates, by variable.
+        self.rows = [slice(*chunk_bounds(view.shape[0], ranks)[rank:rank + 2])
+                     for view in self.views]
+        _open.append(self)
+        _register_exit()
+        self.attach(replaced=True)
+
+    def synchronize(self):
+        """Barrier; the stores before it are seen by the loads after it."""
+        self._window.Sync()
+        self.node.Barrier()
+        self._window.Sync()
+
+    def attached(self):
+        """Whether every variable holds its view of the window."""
+        return all(variable.container.storage[0] is view
+                   for variable, view in zip(self.variables, self.views))
+
+    def attach(self, replaced=None):
+        """Make every variable hold its view again (collective).
+
+        Where a variable's value was replaced on some rank (`replaced`,
+        computed here by default, is this rank's say), rank 0's values are
+        copied into the window first. Returns whether anything was.
+        """
+        if replaced is None:
+            replaced = not self.attached()
+        replaced = self.node.allreduce(bool(replaced),
+                                       op=require_mpi().LOR)
+        if not replaced:
+            return False
+        if self.node.Get_rank() == 0:
+            for variable, view in zip(self.variables, self.views):
+                value = variable.get_value(borrow=True)
+                if value is not view:
+                    if numpy.shape(value) != view.shape:
+                        raise ValueError(
+                            'the value of {} changed shape, from {} to {}; '
+                            'a data-parallel algorithm keeps its shape'
+                            .format(variable, view.shape,
+                                    numpy.shape(value)))
+                    view[...] = value
+        self.synchronize()
+        for variable, view in zip(self.variables, self.views):
+            variable.set_value(view, borrow=True)
+            if variable.container.storage[0] is not view:
+                raise TypeError('{} does not hold a view of shared memory '
+                                '(its type copies {})'.format(variable, view))
+        return True
+
+    def detach(self):
+        """Give every variable a private copy of its value."""
+        for variable, view in zip(self.variables, self.views):
+            if variable.container.storage[0] is view:
+                variable.set_value(view.copy(), borrow=True)
+
+    @property
+    def is_open(self):
+        return self in _open
+
+    def free(self):
+        """Detach the variables and free the window (collective)."""
+        if not self.is_open:
+            return
+        _open.remove(self)
+        self.detach()
+        self.views = []
+        self._window.Unlock_all()
+        self._window.Free()
+
+
+class ShardedStep:
+    r"""The step function of one worker: its rows of the step's updates.
+
+    Parameters
+    ----------
+    variables : :class:`SharedVariables`
+        The parameters and step rule buffers with axes, in shared memory.
+    updates : list of pairs
+        ``(variable, new value)``: the step (parameters and step rule
+        buffers), written for the whole arrays in terms of `gradients`.
+    parameters, gradients : lists of variables
+        The parameters, and their gradients as `updates` read them; each
+        gradient is replaced by the sum of `copies` inputs (the workers'
+        gradients, in rank order) divided by the batch's number of
+        examples.
+    copies : int
+        How many workers' gradients are summed.
+    extra_inputs, extra_updates : lists, optional
+        More inputs, and updates of private variables, applied as they are.
+    \*\*kwargs
+        Passed to :func:`~blocks.utils.compile_function`.
+
+    """
+    def __init__(self, variables, updates, parameters, gradients, copies,
+                 extra_inputs=(), extra_updates=(), **kwargs):
+        self.variables = variables
+        rows = dict(zip(variables.variables, variables.rows))
+        shards = OrderedDict(
+            (variable, pytensor.shared(view[rows[variable]], borrow=True,
+                                       name='{}_shard'.format(variable.name),
+                                       shape=(None,) * view.ndim))
+            for variable, view in zip(variables.variables, variables.views))
+        self._shards = [(shard, shard.get_value(borrow=True))
+                        for shard in shards.values()]
+        #: The rows of each gradient this worker reads (all of a scalar's).
+        self.gradient_rows = [rows.get(parameter, Ellipsis)
+                              for parameter in parameters]
+        inputs, total, values = reduced_step(updates, parameters, gradients,
+                                             copies, replace=shards)
+        step_updates = [(shards.get(variable, variable), value)
+                        for (variable, _), value in zip(updates, values)]
+        self._function = compile_function(
+            inputs + [total] + list(extra_inputs), [],
+            updates=step_updates + list(extra_updates),
+            description='the sharded data-parallel step function', **kwargs)
+
+    def __call__(self, segments, total, extras=()):
+        """Apply the step to `segments`, the workers' gradients by rank."""
+        arguments = [gradient[rows] for gradients in segments
+                     for gradient, rows in zip(gradients,
+                                               self.gradient_rows)]
+        self._function(*arguments + [total] + list(extras))
+        for shard, view in self._shards:
+            storage = shard.container.storage
+            if storage[0] is not view:  # not computed in place
+                view[...] = storage[0]
+                storage[0] = view
+
+
+def reduced_step(updates, parameters, gradients, copies, replace=None):
+    """The step's new values from the workers' gradients.
+
+    Parameters
+    ----------
+    updates : list of pairs
+        ``(variable, new value)``: the step, in terms of `gradients`.
+    parameters, gradients : lists of variables
+        The parameters and their gradients.
+    copies : int
+        How many workers' gradients are summed (in rank order).
+    replace : dict, optional
+        More replacements in the new values.
+
+    Returns
+    -------
+    inputs : list of variables
+        The workers' gradients, rank after rank.
+    total : variable
+        The batch's number of examples (a float64 scalar).
+    values : list of variables
+        The new values: `gradients` replaced by the sum of their copies in
+        `inputs` divided by `total`.
+
+    Raises
+    ------
+    ValueError
+        When the new values depend on the data other than through the
+        gradients (every worker must apply the same step).
+
+    """
+    total = tensor.scalar('batch_examples', dtype='float64')
+    reduced = [[tensor.TensorType(gradient.dtype,
+                                  shape=(None,) * gradient.ndim)(
+                    'reduced_{}_{}'.format(parameter.name or 'gradient', copy))
+                for parameter, gradient in zip(parameters, gradients)]
+               for copy in range(copies)]
+    replacements = OrderedDict(replace or {})
+    for index, gradient in enumerate(gradients):
+        summed = reduced[0][index]
+        for copy in reduced[1:]:
+            summed = summed + copy[index]
+        replacements[gradient] = summed / tensor.cast(total, gradient.dtype)
+    values = clone_replace([value for _, value in updates],
+                           replace=replacements, rebuild_strict=False)
+    inputs = sum(reduced, [])
+    known = set(inputs)
+    leftover = [variable for variable in graph_inputs(values)
+                if variable not in known and variable is not total and
+                not isinstance(variable, (Constant, SharedVariable))]
+    if leftover:
+        raise ValueError(
+            'the step rule depends on the data other than through the '
+            'gradients (on {}), so the workers cannot apply the same step; '
+            'DataParallel needs a step rule that is a function of the '
+            'gradients and its own state'.format(leftover))
+    return inputs, total, values
+
+
+def shard_plan(updates, parameters, gradients):
+    """The variables a sharded step keeps in shared memory, or ``None``.
+
+    `updates` are the step's ``(variable, new value)`` pairs, in terms of
+    the `gradients` of the `parameters`. ``None`` when the step is not
+    row-local (see :func:`row_local`); otherwise the updated variables
+    that have axes, in the order of `updates`.
+    """
+    shapes = {variable: numpy.shape(variable.get_value(borrow=True))
+              for variable, _ in updates}
+    for parameter, gradient in zip(parameters, gradients):
+        shapes[gradient] = numpy.shape(parameter.get_value(borrow=True))
+    values = [value for _, value in updates]
+    for variable in graph_inputs(values, blockers=list(shapes)):
+        if (isinstance(variable, SharedVariable) and variable not in shapes
+                and numpy.ndim(variable.get_value(borrow=True)) == 0):
+            shapes[variable] = ()
+    for variable, value in updates:
+        if not row_local(value, shapes[variable], shapes):
+            return None
+    return [variable for variable, _ in updates if shapes[variable] != ()]
