@@ -151,8 +151,14 @@ def job(plain, steps, batch_size, dims, engine='auto'):
                                  ', reduce-scatter')
             if algorithm._step_shards is not None:
                 result['engine'] += ', sharded step'
-        result['bytes'] = algorithm._fused.nbytes
-        buffer = numpy.ones(algorithm._fused.buffer.shape,
+            if algorithm._factor_window is not None:
+                result['engine'] += ', dense gradients as factors'
+        # What a worker gives the others: the fused buffer, and the
+        # factors of the dense layers' gradients where they travel so.
+        factors = algorithm._factor_window
+        result['bytes'] = algorithm._fused.nbytes + (
+            0 if factors is None else factors.nbytes)
+        buffer = numpy.ones(result['bytes'] // algorithm._fused.dtype.itemsize,
                             algorithm._fused.dtype)
         received = numpy.empty_like(buffer)
         comm.Barrier()

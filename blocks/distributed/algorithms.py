@@ -29,8 +29,11 @@ from pytensor import tensor
 from blocks.algorithms import GradientDescent, TrainingAlgorithm
 from blocks.compile import pytensor_internals as internals
 from blocks.distributed.mpi import FusedBuffer, allreduce, world
-from blocks.distributed.shared import open_shared_reduction
-from blocks.distributed.sharding import (ShardedStep, SharedVariables,
+from blocks.distributed.extras import pack_extras, unpack_extras
+from blocks.distributed.shared import (open_shared_reduction,
+                                       two_ranks_on_one_node)
+from blocks.distributed.sharding import (SharedFactors, ShardedStep,
+                                         SharedVariables, gradient_factors,
                                          reduced_step, shard_plan)
 from blocks.graph import ComputationGraph
 from blocks.utils import compile_function
@@ -158,7 +161,7 @@ class DataParallel(TrainingAlgorithm):
         self._gradients_function = None
         self._shared = None
         self._step_function = None
-        self._step_shards = None
+        self._step_shards = self._factor_window = None
 
     #: With two workers on one machine, whether the step function sums the
     #: two workers' gradients itself (one barrier per step, and no pass of
@@ -171,6 +174,11 @@ class DataParallel(TrainingAlgorithm):
     #: shared memory and each update their rows of it, where the step is
     #: row-local (see :mod:`blocks.distributed.sharding`).
     shard_step = True
+
+    #: With the sharded step, whether the gradients of dense layers'
+    #: weights travel as their two factors rather than as matrices (see
+    #: :mod:`blocks.distributed.sharding`).
+    exchange_factors = True
 
     #: For the tests: the workers pretend to lie on this many machines
     #: (consecutive ranks together), to run the multi-node path of the
@@ -254,16 +262,37 @@ class DataParallel(TrainingAlgorithm):
         self._extra_variables = [variable for variable, _ in extra_updates]
         self._extra_reductions = [self.reductions.get(variable, 'mean')
                                   for variable in self._extra_variables]
+        # Where two workers on one machine share a row-local step, the
+        # dense layers' gradients travel as their factors (see
+        # blocks.distributed.sharding).
+        self._plan = self._factors = None
+        if self.shard_step and self.fuse_sum_of_two:
+            self._plan = shard_plan(step_updates, parameters, gradients)
+        if (self._plan is not None and self.exchange_factors and
+                self._two_on_one_node()):
+            self._factors = gradient_factors(
+                parameters, gradients, self._plan, pytensor.config.floatX)
+        factors = self._factors or {}
+        reduced = [index for index in range(len(gradients))
+                   if index not in factors]
 
-        # 1. The gradients times the shard's number of examples (the
-        # product folds into the graph, often into the matrix products),
-        # and the extra updates' new values, per worker.
-        local_outputs = gradients + [value for _, value in extra_updates]
+        # 1. The gradients (or the right factors) times the shard's number
+        # of examples (the product folds into the graph, often into the
+        # matrix products), and the extra updates' new values, per worker.
+        local_outputs = ([gradients[index] for index in reduced] +
+                         sum(map(list, factors.values()), []) +
+                         [value for _, value in extra_updates])
         self._data_inputs = ComputationGraph(local_outputs).inputs
         examples = tensor.scalar('shard_examples', dtype='float64')
-        local_outputs = [gradient * tensor.cast(examples, gradient.dtype)
-                         for gradient in gradients] + local_outputs[
-                             len(gradients):]
+
+        def weighted(variable):
+            return variable * tensor.cast(examples, variable.dtype)
+        local_outputs = [weighted(gradients[index]) for index in reduced]
+        for left, right in factors.values():
+            # Weighted in the step (weighted here, the product that
+            # computes the right factor would be computed twice).
+            local_outputs.extend([left, right])
+        local_outputs.extend(value for _, value in extra_updates)
         self._input_names = [variable.name for variable in self._data_inputs]
         if getattr(algorithm, 'inputs', None) is None:
             # The batches are checked against the wrapped algorithm's
@@ -274,8 +303,8 @@ class DataParallel(TrainingAlgorithm):
         # implementations of the matrix products (and of most elementwise
         # operations) write into rather than into new arrays.
         local_outputs = [pytensor.Out(gradient, borrow=True)
-                         for gradient in local_outputs[:len(gradients)]] + \
-            local_outputs[len(gradients):]
+                         for gradient in local_outputs[:len(reduced)]] + \
+            local_outputs[len(reduced):]
         logger.debug('Compiling the data-parallel gradient function')
         self._gradients_function = compile_function(
             self._data_inputs + [examples], local_outputs,
@@ -293,9 +322,11 @@ class DataParallel(TrainingAlgorithm):
         self._summed = [index for index, reduction
                         in enumerate(self._extra_reductions)
                         if reduction in ('mean', 'sum')]
-        self._gradient_dtypes = [gradient.dtype for gradient in gradients]
-        self._gradient_shapes = [parameter.get_value(borrow=True).shape
-                                 for parameter in parameters]
+        # The gradients the fused buffer carries.
+        self._gradient_dtypes = [gradients[index].dtype for index in reduced]
+        self._gradient_shapes = [
+            parameters[index].get_value(borrow=True).shape
+            for index in reduced]
         # The extra values' shapes are known once computed (aggregation
         # accumulators change shape when reset): the workers agree on them
         # at the first step, when the fused buffer is built.
@@ -347,12 +378,13 @@ class DataParallel(TrainingAlgorithm):
         shapes = self._gradient_shapes + shapes
         length = sum(int(numpy.prod(shape, dtype=numpy.int64))
                      for shape in shapes) + 1
-        plan = None
-        if self.shard_step and self.fuse_sum_of_two:
-            plan = shard_plan(self._step_updates, self.algorithm.parameters,
-                              self._gradients)
+        plan = self._plan
         shared = self._shared_reduction(length, dtype,
                                         double_buffered=plan is None)
+        if self._factors and (shared is None or not shared.fused):
+            raise RuntimeError(
+                'two workers on one machine, but no shared-memory reduction '
+                '(see the log); set DataParallel.shard_step = False')
         if shared is None:
             self._fused = FusedBuffer(shapes, dtype, extra=1)
         else:
@@ -385,11 +417,23 @@ class DataParallel(TrainingAlgorithm):
 
     def _compile_sharded_step(self, shared, plan):
         extra_inputs, extra_updates = self._extra_step()
+        parameters = self.algorithm.parameters
         self._step_shards = SharedVariables(shared.node, plan)
+        if self._factors:
+            self._factor_window = SharedFactors(
+                shared.node, [parameters[index].get_value(borrow=True).shape
+                              for index in self._factors],
+                pytensor.config.floatX)
         self._step_function = ShardedStep(
-            self._step_shards, self._step_updates, self.algorithm.parameters,
+            self._step_shards, self._step_updates, parameters,
             self._gradients, shared.node.Get_size(), extra_inputs,
-            extra_updates, **self.algorithm.theano_func_kwargs)
+            extra_updates, factored=list(self._factors or ()),
+            **self.algorithm.theano_func_kwargs)
+
+    def _two_on_one_node(self):
+        """Whether the workers are two, on one machine (collective)."""
+        return (self.reduction != 'mpi' and not self._simulated_nodes and
+                two_ranks_on_one_node(self.comm))
 
     def _shared_reduction(self, length, dtype, double_buffered=True):
         """The shared-memory reduction for `length` elements, or ``None``.
@@ -451,6 +495,9 @@ class DataParallel(TrainingAlgorithm):
             self._step_shards.free()
             self._step_shards = None
             self._step_function = None
+        if self._factor_window is not None:
+            self._factor_window.free()
+            self._factor_window = None
         if self._shared is not None:
             self._shared.free()
             self._shared = None
@@ -467,7 +514,6 @@ class DataParallel(TrainingAlgorithm):
         if self._gradients_function is None:
             self.initialize()
         examples = self.count_examples(batch)
-        parameters = self.algorithm.parameters
         if self._step_shards is not None:
             # Values replaced since the last step go to shared memory.
             self._step_shards.attach()
@@ -486,7 +532,10 @@ class DataParallel(TrainingAlgorithm):
                 [float(examples)])
         else:
             outputs = None
-        news = None if outputs is None else outputs[len(parameters):]
+        reduced = len(self._gradient_shapes)
+        factored = len(self._factors or ())
+        news = (None if outputs is None else
+                outputs[reduced + 2 * factored:])
         if self._fused is None:
             self._build_buffer(news)
         fused = self._fused
@@ -516,18 +565,18 @@ class DataParallel(TrainingAlgorithm):
                     view[...] = output
             self.in_place_gradients = in_place
             fused.buffer[-1] = examples
-            for index, start, stop in zip(
-                    self._summed, fused.offsets[len(parameters):-1],
-                    fused.offsets[len(parameters) + 1:]):
-                new = numpy.ravel(news[index])
-                if self._extra_reductions[index] == 'mean':
-                    fused.buffer[start:stop] = new
-                    fused.buffer[start:stop] *= examples
-                else:
-                    old = olds[index]
-                    fused.buffer[start:stop] = new - (
-                        numpy.ravel(old) if numpy.shape(old) ==
-                        numpy.shape(news[index]) else 0)
+            pack_extras(fused.buffer, fused.offsets[reduced:], self._summed,
+                        self._extra_reductions, news, olds, examples)
+        if self._factor_window is not None:
+            parameters = self.algorithm.parameters
+            self._factor_window.write(
+                [tuple(numpy.zeros((0, parameters[index].get_value(
+                    borrow=True).shape[axis]), fused.dtype)
+                       for axis in (0, 1)) for index in self._factors]
+                if outputs is None else
+                list(zip(outputs[reduced:reduced + 2 * factored:2],
+                         outputs[reduced + 1:reduced + 2 * factored:2])),
+                examples)
         shared = self._shared
         if shared is None:
             result = allreduce(self.comm, fused.buffer, fused.result)
@@ -549,31 +598,19 @@ class DataParallel(TrainingAlgorithm):
         else:
             summed_gradients = [
                 array.astype(dtype, copy=False)
-                for array, dtype in zip(unpacked[:len(parameters)],
+                for array, dtype in zip(unpacked[:reduced],
                                         self._gradient_dtypes)]
-        extras = list(olds)
-        for array, index in zip(unpacked[len(parameters):], self._summed):
-            variable = self._extra_variables[index]
-            if self._extra_reductions[index] == 'mean':
-                value = array / total
-            elif numpy.shape(olds[index]) == array.shape:
-                value = olds[index] + array
-            else:
-                value = array
-            extras[index] = numpy.asarray(value).astype(variable.dtype)
-        for index, reduction in enumerate(self._extra_reductions):
-            if reduction in ('min', 'max'):
-                value = numpy.ascontiguousarray(news[index])
-                extras[index] = allreduce(self.comm, value,
-                                          operation=reduction)
-            elif reduction == 'local':
-                extras[index] = news[index]
+        extras = unpack_extras(unpacked[reduced:], self._summed,
+                               self._extra_reductions, self._extra_variables,
+                               news, olds, total, self.comm)
         if self._step_shards is None:
             self._step_function(*(summed_gradients + [float(total)] +
                                   extras))
         else:
-            self._step_function(self._segment_gradients[parity],
-                                float(total), extras)
+            self._step_function(
+                self._segment_gradients[parity], float(total), extras,
+                None if self._factor_window is None else
+                self._factor_window.read())
             # Every worker's rows are written before anyone reads them.
             self._step_shards.synchronize()
 
@@ -606,11 +643,13 @@ class DataParallel(TrainingAlgorithm):
         # The buffers (views of shared windows) are rebuilt at the first
         # batch after unpickling.
         state['_shared'] = state['_step_shards'] = None
+        state['_factor_window'] = None
         for name in ('_fused', '_data_inputs', '_input_names',
                      '_extra_variables', '_extra_reductions', '_summed',
                      '_gradient_dtypes', '_gradient_shapes',
                      '_extra_shapes', '_seeded', '_segment_gradients',
-                     '_reduced', '_gradients', '_step_updates'):
+                     '_reduced', '_gradients', '_step_updates', '_plan',
+                     '_factors'):
             state.pop(name, None)
         return state
 

@@ -31,6 +31,25 @@ Each element of a parameter is computed by one worker, with the same
 operations in the same order as the whole step would: the parameters are
 the ones the unsharded step gives, bit for bit.
 
+**Dense layers' gradients travel as their factors.** The gradient of a
+dense layer's weights is ``dot(A.T, B)``: ``A`` the layer's input, ``B``
+the gradient of its output, one row per example (:func:`gradient_factors`
+finds them in the graph). Summed over the workers, it is the sum of their
+``dot(A.T, B)``, whose rows ``r`` need only columns ``r`` of each ``A``. So
+each worker's gradient function returns ``A`` and ``B`` instead of computing
+the product, writes them into a shared window (:class:`SharedFactors`: a
+few rows each, against the whole matrix), and each worker's step computes
+its rows of the product from both workers' factors, straight into its rows
+of the parameters where the step rule allows it (``Scale`` and ``Momentum``
+become one in-place ``Gemm`` per worker, as one process's gradient descent
+does). The same multiplications are done, in two places rather than one,
+and the gradients of the weights are never written out: on the benchmark's
+MLP this is what takes two workers from 1.6 to about 1.9 times one
+process's examples per second. The sums are rounded differently from the
+whole step's (each worker's product is weighted by its share of the
+examples, rather than the sum divided by their number); every worker still
+computes each element once, so the workers agree bit for bit.
+
 A shared variable whose value was replaced (``set_value`` without the
 window's view, as ``Load`` does) is noticed at the next step
 (:meth:`SharedVariables.attach`): rank 0's values are copied into the window
@@ -47,6 +66,7 @@ from pytensor.graph.basic import Constant
 from pytensor.graph.traversal import ancestors, graph_inputs
 from pytensor.graph.replace import clone_replace
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
+from pytensor.tensor.math import Dot
 
 from blocks.distributed.mpi import require_mpi
 from blocks.distributed.shared import _open, _register_exit, chunk_bounds
@@ -245,7 +265,7 @@ class ShardedStep:
 
     """
     def __init__(self, variables, updates, parameters, gradients, copies,
-                 extra_inputs=(), extra_updates=(), **kwargs):
+                 extra_inputs=(), extra_updates=(), factored=(), **kwargs):
         self.variables = variables
         rows = dict(zip(variables.variables, variables.rows))
         shards = OrderedDict(
@@ -255,11 +275,17 @@ class ShardedStep:
             for variable, view in zip(variables.variables, variables.views))
         self._shards = [(shard, shard.get_value(borrow=True))
                         for shard in shards.values()]
-        #: The rows of each gradient this worker reads (all of a scalar's).
+        self.factored = sorted(factored)
+        #: The rows of each gradient this worker reads (all of a scalar's),
+        #: then the rows of each factored one.
         self.gradient_rows = [rows.get(parameter, Ellipsis)
-                              for parameter in parameters]
+                              for index, parameter in enumerate(parameters)
+                              if index not in self.factored]
+        self.factor_rows = [rows[parameters[index]]
+                            for index in self.factored]
         inputs, total, values = reduced_step(updates, parameters, gradients,
-                                             copies, replace=shards)
+                                             copies, replace=shards,
+                                             factored=self.factored)
         step_updates = [(shards.get(variable, variable), value)
                         for (variable, _), value in zip(updates, values)]
         self._function = compile_function(
@@ -267,11 +293,22 @@ class ShardedStep:
             updates=step_updates + list(extra_updates),
             description='the sharded data-parallel step function', **kwargs)
 
-    def __call__(self, segments, total, extras=()):
-        """Apply the step to `segments`, the workers' gradients by rank."""
-        arguments = [gradient[rows] for gradients in segments
-                     for gradient, rows in zip(gradients,
-                                               self.gradient_rows)]
+    def __call__(self, segments, total, extras=(), factors=None):
+        """Apply the step.
+
+        `segments` are the workers' gradients by rank, `factors` the
+        factors ``(A, B)`` of the factored gradients and the number of
+        examples, by rank (see :meth:`SharedFactors.read`).
+        """
+        arguments = []
+        for rank, gradients in enumerate(segments):
+            arguments.extend(gradient[rows] for gradient, rows
+                             in zip(gradients, self.gradient_rows))
+            if self.factored:
+                pairs, examples = factors[rank]
+                for (left, right), rows in zip(pairs, self.factor_rows):
+                    arguments.extend([left[:, rows], right])
+                arguments.append(examples / total)
         self._function(*arguments + [total] + list(extras))
         for shard, view in self._shards:
             storage = shard.container.storage
@@ -280,7 +317,8 @@ class ShardedStep:
                 storage[0] = view
 
 
-def reduced_step(updates, parameters, gradients, copies, replace=None):
+def reduced_step(updates, parameters, gradients, copies, replace=None,
+                 factored=()):
     """The step's new values from the workers' gradients.
 
     Parameters
@@ -293,11 +331,17 @@ def reduced_step(updates, parameters, gradients, copies, replace=None):
         How many workers' gradients are summed (in rank order).
     replace : dict, optional
         More replacements in the new values.
+    factored : list of ints, optional
+        The gradients given as their factors (see :func:`gradient_factors`):
+        two matrices ``A`` and ``B`` per worker and its share of the batch's
+        examples ``w`` (a scalar), the gradient being the sum of the
+        workers' ``w * dot(A.T, B)``.
 
     Returns
     -------
     inputs : list of variables
-        The workers' gradients, rank after rank.
+        For each worker in rank order, its gradients, then the factors of
+        the factored gradients and its share (with `factored`).
     total : variable
         The batch's number of examples (a float64 scalar).
     values : list of variables
@@ -312,20 +356,40 @@ def reduced_step(updates, parameters, gradients, copies, replace=None):
 
     """
     total = tensor.scalar('batch_examples', dtype='float64')
-    reduced = [[tensor.TensorType(gradient.dtype,
-                                  shape=(None,) * gradient.ndim)(
-                    'reduced_{}_{}'.format(parameter.name or 'gradient', copy))
-                for parameter, gradient in zip(parameters, gradients)]
-               for copy in range(copies)]
+    reduced = []  # by copy, by gradient: the sum's terms and their inputs
+    for copy in range(copies):
+        terms, factors = [], []
+        share = tensor.scalar('share_{}'.format(copy), dtype='float64')
+        for index, (parameter, gradient) in enumerate(zip(parameters,
+                                                          gradients)):
+            name = '{}_{}'.format(parameter.name or 'gradient', copy)
+            if index in factored:
+                left, right = [tensor.matrix(side + name,
+                                             dtype=gradient.dtype)
+                               for side in ('left_', 'right_')]
+                factors.extend([left, right])
+                # Weighted here, so that the step's matrix products
+                # (Gemm) take the weight and the learning rate as theirs.
+                terms.append((tensor.dot(left.T, right) *
+                              tensor.cast(share, gradient.dtype), []))
+            else:
+                term = tensor.TensorType(gradient.dtype,
+                                         shape=(None,) * gradient.ndim)(
+                    'reduced_' + name)
+                terms.append((term, [term]))
+        reduced.append((terms, factors + ([share] if factors else [])))
     replacements = OrderedDict(replace or {})
     for index, gradient in enumerate(gradients):
-        summed = reduced[0][index]
-        for copy in reduced[1:]:
-            summed = summed + copy[index]
-        replacements[gradient] = summed / tensor.cast(total, gradient.dtype)
+        summed = reduced[0][0][index][0]
+        for terms, _ in reduced[1:]:
+            summed = summed + terms[index][0]
+        if index not in factored:
+            summed = summed / tensor.cast(total, gradient.dtype)
+        replacements[gradient] = summed
     values = clone_replace([value for _, value in updates],
                            replace=replacements, rebuild_strict=False)
-    inputs = sum(reduced, [])
+    inputs = [variable for terms, factors in reduced
+              for variable in sum((own for _, own in terms), []) + factors]
     known = set(inputs)
     leftover = [variable for variable in graph_inputs(values)
                 if variable not in known and variable is not total and
@@ -337,6 +401,141 @@ def reduced_step(updates, parameters, gradients, copies, replace=None):
             'DataParallel needs a step rule that is a function of the '
             'gradients and its own state'.format(leftover))
     return inputs, total, values
+
+
+def gradient_factors(parameters, gradients, plan, dtype):
+    """The gradients that are products ``dot(A.T, B)``, by index.
+
+    Such a gradient (a dense layer's weights': ``A`` its input, ``B`` the
+    gradient of its output) summed over workers is the sum of their
+    ``dot(A.T, B)``: the workers can exchange the factors (two matrices of
+    a few rows each) rather than the gradient, and compute the rows of the
+    sum they update in their step. Only the parameters of `plan` (the
+    sharded step's) whose gradients have `dtype` qualify.
+
+    Returns
+    -------
+    OrderedDict
+        Index in `gradients` to the pair ``(A, B)``.
+
+    """
+    factors = OrderedDict()
+    planned = set(plan)
+    for index, (parameter, gradient) in enumerate(zip(parameters,
+                                                      gradients)):
+        node = gradient.owner
+        if (parameter not in planned or node is None or
+                not isinstance(node.op, Dot) or gradient.ndim != 2 or
+                gradient.dtype != dtype):
+            continue
+        transposed, right = node.inputs
+        if (transposed.owner is None or right.ndim != 2 or
+                not isinstance(transposed.owner.op, DimShuffle) or
+                transposed.owner.op.new_order != (1, 0)):
+            continue
+        factors[index] = (transposed.owner.inputs[0], right)
+    return factors
+
+
+class SharedFactors:
+    """Each rank's factors of its gradients, in a shared window.
+
+    Collective over `node`. :meth:`write` copies this rank's factors
+    ``(A, B)`` (as many rows as it has, which may change from step to step:
+    the window grows when a rank needs more) into its region;
+    :meth:`read` gives every rank's, after a barrier.
+
+    Parameters
+    ----------
+    node : ``mpi4py.MPI.Intracomm``
+        The ranks of one machine.
+    widths : list of pairs
+        The number of columns of ``A`` and of ``B``, by factored gradient.
+    dtype : numpy.dtype
+
+    """
+    def __init__(self, node, widths, dtype):
+        self.node = node
+        self.widths = list(widths)
+        self.dtype = numpy.dtype(dtype)
+        self.capacity = 0
+        #: The bytes of the last :meth:`write`.
+        self.nbytes = 0
+        self._window = None
+        self._rows = None
+        _open.append(self)
+        _register_exit()
+
+    def _allocate(self, capacity):
+        MPI = require_mpi()
+        self._release()
+        columns = sum(left + right for left, right in self.widths)
+        # The number of examples and the row counts first, then each
+        # gradient's A and B.
+        size = 1 + len(self.widths) + capacity * columns
+        self._window = MPI.Win.Allocate_shared(
+            size * self.dtype.itemsize, self.dtype.itemsize, comm=self.node)
+        self._window.Lock_all(MPI.MODE_NOCHECK)
+        self.capacity = capacity
+        self._memories = [numpy.frombuffer(self._window.Shared_query(rank)[0],
+                                           self.dtype, count=size)
+                          for rank in range(self.node.Get_size())]
+
+    def write(self, factors, examples):
+        """Copy this rank's factors (a list of pairs) in (collective)."""
+        rows = [numpy.shape(left)[0] for left, _ in factors]
+        needed = self.node.allreduce(max(rows + [0]), op=require_mpi().MAX)
+        if needed > self.capacity or self._window is None:
+            self._allocate(max(needed, 2 * self.capacity))
+        self.nbytes = self.dtype.itemsize * (1 + len(rows) + sum(
+            count * (left + right)
+            for count, (left, right) in zip(rows, self.widths)))
+        memory = self._memories[self.node.Get_rank()]
+        memory[0] = examples
+        memory[1:1 + len(rows)] = rows
+        start = 1 + len(self.widths)
+        for (left, right), (left_width, right_width), count in zip(
+                factors, self.widths, rows):
+            for array, width in ((left, left_width), (right, right_width)):
+                stop = start + self.capacity * width
+                memory[start:start + count * width] = numpy.ravel(array)
+                start = stop
+        self._window.Sync()
+
+    def read(self):
+        """Every rank's factors and number of examples, by rank (after the
+        reduction's barrier)."""
+        self._window.Sync()
+        factors = []
+        for memory in self._memories:
+            rows = memory[1:1 + len(self.widths)].astype(int)
+            start, mine = 1 + len(self.widths), []
+            for (left_width, right_width), count in zip(self.widths, rows):
+                pair = []
+                for width in (left_width, right_width):
+                    pair.append(memory[start:start + count * width].reshape(
+                        count, width))
+                    start += self.capacity * width
+                mine.append(tuple(pair))
+            factors.append((mine, float(memory[0])))
+        return factors
+
+    def _release(self):
+        if self._window is not None:
+            self._memories = None
+            self._window.Unlock_all()
+            self._window.Free()
+            self._window = None
+
+    @property
+    def is_open(self):
+        return self in _open
+
+    def free(self):
+        """Free the window (collective)."""
+        if self.is_open:
+            _open.remove(self)
+            self._release()
 
 
 def shard_plan(updates, parameters, gradients):

@@ -106,6 +106,24 @@ def open_shared_reduction(comm, length, dtype, reduction='auto', **kwargs):
         return None
 
 
+def two_ranks_on_one_node(comm):
+    """Whether `comm` holds two ranks, on one machine (collective).
+
+    False for anything but an ``mpi4py`` intracommunicator.
+    """
+    try:
+        MPI = require_mpi()
+    except ImportError:
+        return False
+    if not isinstance(comm, MPI.Intracomm) or comm.Get_size() != 2:
+        return False
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED, key=comm.Get_rank())
+    try:
+        return node.Get_size() == 2
+    finally:
+        node.Free()
+
+
 def chunk_bounds(length, parts):
     """Split ``range(length)`` into `parts` contiguous chunks, in order.
 

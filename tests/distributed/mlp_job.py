@@ -8,7 +8,8 @@ monitored values; with ``--parallel`` every rank also writes the digest of
 its parameters to ``OUT.rankR`` and rank 0 the engine that reduced the
 gradients to ``OUT.engine`` (``--reduction``, ``--reduce-scatter`` and
 ``--simulated-nodes`` choose it; ``--no-shard`` keeps the whole step on every
-worker). With ``--replace-at K --replace-rank R``, rank R halves the first
+worker; ``--no-factors`` sends the dense layers' whole gradients). With
+``--replace-at K --replace-rank R``, rank R halves the first
 weight matrix with ``set_value`` after step K (a value replaced outside the
 shared memory of the sharded step). With ``--kill-at K`` and the environment
 variable ``BLOCKS_TEST_KILL_RANK=R``, rank R SIGKILLs itself after step K
@@ -93,7 +94,7 @@ def dataset(examples, seed):
 def build_main_loop(batch_size, steps, parallel, checkpoint=None,
                     kill_at=None, reduction='auto', reduce_scatter=False,
                     simulated_nodes=None, shard=True, replace_at=None,
-                    replace_rank=0):
+                    replace_rank=0, factors=True):
     x = tensor.matrix('features')
     y = tensor.lmatrix('targets')
     mlp = MLP([Tanh(), Softmax()], [INPUT_DIM, HIDDEN_DIM, CLASSES],
@@ -146,6 +147,7 @@ def build_main_loop(batch_size, steps, parallel, checkpoint=None,
         main_loop.algorithm.fuse_sum_of_two = not reduce_scatter
         main_loop.algorithm._simulated_nodes = simulated_nodes
         main_loop.algorithm.shard_step = shard
+        main_loop.algorithm.exchange_factors = factors
     return main_loop
 
 
@@ -175,7 +177,9 @@ def write(path, main_loop, parallel):
                                  'fused' if shared.fused else
                                  'reduce-scatter', shared.nodes,
                                  ', sharded step' if
-                                 main_loop.algorithm._step_shards else ''))
+                                 main_loop.algorithm._step_shards else '') +
+                             (', factors' if
+                              main_loop.algorithm._factor_window else ''))
     if rank() == 0:
         numpy.savez(path, **parameters, **records(main_loop))
 
@@ -194,6 +198,7 @@ def main(args=None):
     parser.add_argument('--reduce-scatter', action='store_true')
     parser.add_argument('--simulated-nodes', type=int)
     parser.add_argument('--no-shard', action='store_true')
+    parser.add_argument('--no-factors', action='store_true')
     parser.add_argument('--replace-at', type=int)
     parser.add_argument('--replace-rank', type=int, default=0)
     arguments = parser.parse_args(args)
@@ -210,7 +215,8 @@ def main(args=None):
                                     arguments.simulated_nodes,
                                     not arguments.no_shard,
                                     arguments.replace_at,
-                                    arguments.replace_rank)
+                                    arguments.replace_rank,
+                                    not arguments.no_factors)
         main_loop.run()
     write(arguments.out, main_loop, arguments.parallel)
 

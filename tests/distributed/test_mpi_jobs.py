@@ -113,19 +113,25 @@ def test_two_workers_equal_one_process_with_the_union_batch(jobs):
     assert_close(single, parallel, TOLERANCE)
 
 
-def test_uneven_shards_are_weighted_by_examples(tmp_path):
-    # Batches of 15 (and a last one of 6) split 7 + 8 (and 3 + 3).
-    single = run([str(tmp_path / 'single.npz'), '--batch-size', '15'])
+@pytest.mark.parametrize('batch_size', [15, 1])
+def test_uneven_shards_are_weighted_by_examples(tmp_path, batch_size):
+    # Batches of 15 (and a last one of 6) split 7 + 8 (and 3 + 3); batches
+    # of 1 leave rank 1 without examples.
+    single = run([str(tmp_path / 'single.npz'), '--batch-size',
+                  str(batch_size)])
     assert single.returncode == 0, single.stderr
-    parallel = run([str(tmp_path / 'parallel.npz'), '--batch-size', '15',
-                    '--parallel'], workers=2)
+    parallel = run([str(tmp_path / 'parallel.npz'), '--batch-size',
+                    str(batch_size), '--parallel'], workers=2)
     assert parallel.returncode == 0, parallel.stdout + parallel.stderr
     assert_close(load(tmp_path / 'single.npz'),
                  load(tmp_path / 'parallel.npz'), TOLERANCE)
 
 
 @pytest.mark.parametrize('options, workers, engine', [
-    (['--reduction', 'shared'], 2, 'shared fused 1 node(s), sharded step'),
+    (['--reduction', 'shared'], 2,
+     'shared fused 1 node(s), sharded step, factors'),
+    (['--reduction', 'shared', '--no-factors'], 2,
+     'shared fused 1 node(s), sharded step'),
     (['--reduction', 'shared', '--no-shard'], 2, 'shared fused 1 node(s)'),
     (['--reduction', 'shared', '--reduce-scatter'], 2,
      'shared reduce-scatter 1 node(s)'),
@@ -157,7 +163,8 @@ def test_shared_engine_in_the_c_mode_equals_one_process(tmp_path):
     single = run([str(tmp_path / 'single.npz'), '--batch-size', '16'],
                  BLOCKS_COMPILE_MODE='CVM')
     assert single.returncode == 0, single.stderr
-    for options in ([], ['--no-shard'], ['--reduce-scatter']):
+    for options in ([], ['--no-factors'], ['--no-shard'],
+                    ['--reduce-scatter']):
         parallel = run([str(tmp_path / 'parallel.npz'), '--batch-size', '16',
                         '--parallel', '--reduction', 'shared'] + options,
                        workers=2, BLOCKS_COMPILE_MODE='CVM')
@@ -169,17 +176,20 @@ def test_shared_engine_in_the_c_mode_equals_one_process(tmp_path):
         assert len(digests) == 1
 
 
-def test_the_sharded_step_gives_the_whole_step_bit_for_bit(jobs, tmp_path):
-    folder, _ = jobs
-    whole = run([str(tmp_path / 'whole.npz'), '--batch-size', '16',
-                 '--parallel', '--no-shard'], workers=2)
-    assert whole.returncode == 0, whole.stdout + whole.stderr
-    assert (folder / 'parallel.npz.engine').read_text().endswith('sharded step')
-    sharded = load(folder / 'parallel.npz')
-    for name, value in load(tmp_path / 'whole.npz').items():
-        assert numpy.array_equal(sharded[name], value), name
-    assert ((folder / 'parallel.npz.rank0').read_text() ==
-            (tmp_path / 'whole.npz.rank0').read_text())
+def test_the_sharded_step_gives_the_whole_step_bit_for_bit(tmp_path):
+    # Without the factors (which round the sums otherwise), in a batch of
+    # 15 split 7 + 8.
+    outputs = {}
+    for options in (['--no-shard'], ['--no-factors']):
+        out = tmp_path / '{}.npz'.format(options[0][2:])
+        finished = run([str(out), '--batch-size', '15', '--parallel'] +
+                       options, workers=2)
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        outputs[options[0]] = load(out)
+    assert (tmp_path / 'no-factors.npz.engine').read_text().endswith(
+        'sharded step')
+    for name, value in outputs['--no-shard'].items():
+        assert numpy.array_equal(outputs['--no-factors'][name], value), name
 
 
 @pytest.mark.parametrize('rank', [0, 1])

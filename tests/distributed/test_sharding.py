@@ -8,7 +8,8 @@ from pytensor import tensor
 from blocks.algorithms import (AdaDelta, AdaGrad, Adam, CompositeRule,
                                GradientDescent, Momentum, RemoveNotFinite,
                                RMSProp, Scale, StepClipping)
-from blocks.distributed.sharding import (ShardedStep, SharedVariables,
+from blocks.distributed.sharding import (SharedFactors, ShardedStep,
+                                         SharedVariables, gradient_factors,
                                          reduced_step, row_local, shard_plan)
 from blocks.utils import compile_function, shared_floatx
 
@@ -154,5 +155,97 @@ def test_two_workers_rows_equal_the_whole_step(comm_self, monkeypatch, mode,
             assert window.attached()
         for variable, value in zip(variables, expected):
             assert numpy.array_equal(variable.get_value(), value), variable
+    finally:
+        window.free()
+
+
+def test_dense_layers_gradients_are_found_as_factors():
+    descent = algorithm(Scale(0.1))
+    parameters = descent.parameters
+    gradients = [descent.gradients[parameter] for parameter in parameters]
+    plan = shard_plan(descent.updates, parameters, gradients)
+    factors = gradient_factors(parameters, gradients, plan, 'float64')
+    assert list(factors) == [0]  # W's; b's gradient is a sum
+    left, right = factors[0]
+    assert left.name == 'x' and right.ndim == 2
+    assert not gradient_factors(parameters, gradients, plan, 'float32')
+    assert not gradient_factors(parameters, gradients, plan[1:], 'float64')
+    # A weight matrix used twice has a sum of products for gradient.
+    W = shared_floatx(numpy.ones((3, 3)), name='W')
+    x = tensor.matrix('x')
+    cost = x.dot(W).dot(W).sum()
+    gradient = tensor.grad(cost, W)
+    assert not gradient_factors([W], [gradient], [W], 'float64')
+
+
+def test_shared_factors_grow_and_round_trip(comm_self):
+    window = SharedFactors(comm_self, [(3, 2), (2, 4)], 'float64')
+    rng = numpy.random.RandomState(3)
+    try:
+        for rows in (2, 5, 0, 4):
+            factors = [(rng.normal(size=(rows, 3)), rng.normal(size=(rows, 2))),
+                       (rng.normal(size=(rows, 2)), rng.normal(size=(rows, 4)))]
+            window.write(factors, examples=rows + 0.5)
+            assert window.capacity >= rows
+            assert window.nbytes == 8 * (3 + rows * 11)
+            (read, examples), = window.read()
+            assert examples == rows + 0.5
+            for pair, expected in zip(read, factors):
+                for array, reference in zip(pair, expected):
+                    assert numpy.array_equal(array, reference)
+        assert window.capacity == 5
+    finally:
+        window.free()
+    assert not window.is_open
+
+
+@pytest.mark.parametrize('mode', ['FAST_COMPILE', 'CVM'])
+@pytest.mark.parametrize('step_rule', [Scale(0.1), Adam(learning_rate=0.01)])
+def test_factored_rows_equal_the_whole_step(comm_self, monkeypatch, mode,
+                                            step_rule):
+    # In the C VM, Scale's step is an in-place Gemm per worker.
+    monkeypatch.setenv('BLOCKS_COMPILE_MODE', mode)
+    descent = algorithm(step_rule)
+    parameters = descent.parameters
+    gradients = [descent.gradients[parameter] for parameter in parameters]
+    updates = descent.updates
+    variables = [variable for variable, _ in updates]
+    rng = numpy.random.RandomState(2)
+    examples = [3., 4.]
+    factors = [[(rng.normal(size=(int(count), 5)),
+                 rng.normal(size=(int(count), 3)))] for count in examples]
+    biases = [[rng.normal(size=3)] for _ in examples]
+    # The whole step on the gradients the workers would have sent, each
+    # weighted by its examples.
+    segments = [[count * left.T.dot(right), bias]
+                for count, [(left, right)], [bias]
+                in zip(examples, factors, biases)]
+    before = [variable.get_value() for variable in variables]
+    inputs, total, values = reduced_step(updates, parameters, gradients, 2)
+    whole = compile_function(inputs + [total], [],
+                             updates=list(zip(variables, values)))
+    whole(*[array for segment in segments for array in segment] + [7.])
+    expected = [variable.get_value() for variable in variables]
+
+    for variable, value in zip(variables, before):
+        variable.set_value(value)
+    plan = shard_plan(updates, parameters, gradients)
+    window = SharedVariables(comm_self, plan)
+    private = [variable for variable in variables if variable not in plan]
+    try:
+        scalars = [variable.get_value() for variable in private]
+        for worker in range(2):
+            for variable, value in zip(private, scalars):
+                variable.set_value(value)
+            window.rows = [slice(*[(0, 2), (2, None)][worker])
+                           for _ in plan]
+            step = ShardedStep(window, updates, parameters, gradients, 2,
+                               factored=[0])
+            step(biases, 7.,
+                 factors=[(pairs, count)
+                          for pairs, count in zip(factors, examples)])
+        for variable, value in zip(variables, expected):
+            numpy.testing.assert_allclose(variable.get_value(), value,
+                                          rtol=1e-13, atol=1e-15)
     finally:
         window.free()
