@@ -112,24 +112,15 @@ def test_shared_variables_hold_views_of_the_window(comm_self):
     assert W.get_value(borrow=True).base is None
 
 
-@pytest.mark.parametrize('mode', ['FAST_COMPILE', 'CVM'])
-@pytest.mark.parametrize('step_rule', [Adam(learning_rate=0.01),
-                                       Momentum(0.1, 0.9)])
-def test_two_workers_rows_equal_the_whole_step(comm_self, monkeypatch, mode,
-                                               step_rule):
-    # FAST_COMPILE writes new arrays (copied into the window), the C VM
-    # updates in place.
-    monkeypatch.setenv('BLOCKS_COMPILE_MODE', mode)
-    descent = algorithm(step_rule)
+def whole_and_sharded(comm, descent, segments, run_worker):
+    """The step's new values, whole (on `segments`), then computed by two
+    workers' :class:`ShardedStep` one after the other (`run_worker(window)`
+    builds and runs one), each from the same private scalars."""
     parameters = descent.parameters
     gradients = [descent.gradients[parameter] for parameter in parameters]
     updates = descent.updates
-    rng = numpy.random.RandomState(1)
-    segments = [[rng.normal(size=parameter.get_value().shape)
-                 for parameter in parameters] for _ in range(2)]
     variables = [variable for variable, _ in updates]
     before = [variable.get_value() for variable in variables]
-
     inputs, total, values = reduced_step(updates, parameters, gradients, 2)
     whole = compile_function(inputs + [total], [],
                              updates=list(zip(variables, values)))
@@ -139,24 +130,50 @@ def test_two_workers_rows_equal_the_whole_step(comm_self, monkeypatch, mode,
     for variable, value in zip(variables, before):
         variable.set_value(value)
     plan = shard_plan(updates, parameters, gradients)
-    window = SharedVariables(comm_self, plan)
+    window = SharedVariables(comm, plan)
     private = [variable for variable in variables if variable not in plan]
     try:
-        # Worker 0's rows, then worker 1's, each from the same scalars.
         scalars = [variable.get_value() for variable in private]
         for worker in range(2):
             for variable, value in zip(private, scalars):
                 variable.set_value(value)
             window.rows = [slice(*[(0, 2), (2, None)][worker])
                            for _ in plan]
-            step = ShardedStep(window, updates, parameters, gradients, 2)
-            assert step.gradient_rows == window.rows[:2]
-            step(segments, 7.)
+            run_worker(window)
             assert window.attached()
-        for variable, value in zip(variables, expected):
-            assert numpy.array_equal(variable.get_value(), value), variable
+        return expected, [variable.get_value() for variable in variables]
     finally:
         window.free()
+
+
+def sharded_step(descent, window, **kwargs):
+    parameters = descent.parameters
+    return ShardedStep(window, descent.updates, parameters,
+                       [descent.gradients[parameter]
+                        for parameter in parameters], 2, **kwargs)
+
+
+@pytest.mark.parametrize('mode', ['FAST_COMPILE', 'CVM'])
+@pytest.mark.parametrize('step_rule', [Adam(learning_rate=0.01),
+                                       Momentum(0.1, 0.9)])
+def test_two_workers_rows_equal_the_whole_step(comm_self, monkeypatch, mode,
+                                               step_rule):
+    # FAST_COMPILE writes new arrays (copied into the window), the C VM
+    # updates in place.
+    monkeypatch.setenv('BLOCKS_COMPILE_MODE', mode)
+    descent = algorithm(step_rule)
+    rng = numpy.random.RandomState(1)
+    segments = [[rng.normal(size=parameter.get_value().shape)
+                 for parameter in descent.parameters] for _ in range(2)]
+
+    def run_worker(window):
+        step = sharded_step(descent, window)
+        assert step.gradient_rows == window.rows[:2]
+        step(segments, 7.)
+    expected, actual = whole_and_sharded(comm_self, descent, segments,
+                                         run_worker)
+    for value, reference in zip(actual, expected):
+        assert numpy.array_equal(value, reference)
 
 
 def test_dense_layers_gradients_are_found_as_factors():
@@ -206,10 +223,6 @@ def test_factored_rows_equal_the_whole_step(comm_self, monkeypatch, mode,
     # In the C VM, Scale's step is an in-place Gemm per worker.
     monkeypatch.setenv('BLOCKS_COMPILE_MODE', mode)
     descent = algorithm(step_rule)
-    parameters = descent.parameters
-    gradients = [descent.gradients[parameter] for parameter in parameters]
-    updates = descent.updates
-    variables = [variable for variable, _ in updates]
     rng = numpy.random.RandomState(2)
     examples = [3., 4.]
     factors = [[(rng.normal(size=(int(count), 5)),
@@ -220,32 +233,12 @@ def test_factored_rows_equal_the_whole_step(comm_self, monkeypatch, mode,
     segments = [[count * left.T.dot(right), bias]
                 for count, [(left, right)], [bias]
                 in zip(examples, factors, biases)]
-    before = [variable.get_value() for variable in variables]
-    inputs, total, values = reduced_step(updates, parameters, gradients, 2)
-    whole = compile_function(inputs + [total], [],
-                             updates=list(zip(variables, values)))
-    whole(*[array for segment in segments for array in segment] + [7.])
-    expected = [variable.get_value() for variable in variables]
 
-    for variable, value in zip(variables, before):
-        variable.set_value(value)
-    plan = shard_plan(updates, parameters, gradients)
-    window = SharedVariables(comm_self, plan)
-    private = [variable for variable in variables if variable not in plan]
-    try:
-        scalars = [variable.get_value() for variable in private]
-        for worker in range(2):
-            for variable, value in zip(private, scalars):
-                variable.set_value(value)
-            window.rows = [slice(*[(0, 2), (2, None)][worker])
-                           for _ in plan]
-            step = ShardedStep(window, updates, parameters, gradients, 2,
-                               factored=[0])
-            step(biases, 7.,
-                 factors=[(pairs, count)
-                          for pairs, count in zip(factors, examples)])
-        for variable, value in zip(variables, expected):
-            numpy.testing.assert_allclose(variable.get_value(), value,
-                                          rtol=1e-13, atol=1e-15)
-    finally:
-        window.free()
+    def run_worker(window):
+        sharded_step(descent, window, factored=[0])(
+            biases, 7., factors=list(zip(factors, examples)))
+    expected, actual = whole_and_sharded(comm_self, descent, segments,
+                                         run_worker)
+    for value, reference in zip(actual, expected):
+        numpy.testing.assert_allclose(value, reference, rtol=1e-13,
+                                      atol=1e-15)
