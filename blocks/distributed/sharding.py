@@ -101,7 +101,6 @@ def row_local(value, shape, shapes):
     Examples
     --------
     >>> from pytensor import tensor
-from pytensor.compile.sharedvalue import SharedVariable
     >>> W, g = tensor.matrix('W'), tensor.matrix('g')
     >>> shapes = {W: (4, 3), g: (4, 3)}
     >>> row_local(W - 0.1 * g, (4, 3), shapes)
