@@ -20,6 +20,7 @@ stay identical (:meth:`DataParallel.check_parameters` verifies it).
 """
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import numpy
@@ -280,7 +281,8 @@ class DataParallel(TrainingAlgorithm):
         # of examples (the product folds into the graph, often into the
         # matrix products), and the extra updates' new values, per worker.
         local_outputs = ([gradients[index] for index in reduced] +
-                         sum(map(list, factors.values()), []) +
+                         [factor for left, right, _ in factors.values()
+                          for factor in (left, right)] +
                          [value for _, value in extra_updates])
         self._data_inputs = ComputationGraph(local_outputs).inputs
         examples = tensor.scalar('shard_examples', dtype='float64')
@@ -288,7 +290,7 @@ class DataParallel(TrainingAlgorithm):
         def weighted(variable):
             return variable * tensor.cast(examples, variable.dtype)
         local_outputs = [weighted(gradients[index]) for index in reduced]
-        for left, right in factors.values():
+        for left, right, _ in factors.values():
             # Weighted in the step (weighted here, the product that
             # computes the right factor would be computed twice).
             local_outputs.extend([left, right])
@@ -427,7 +429,9 @@ class DataParallel(TrainingAlgorithm):
         self._step_function = ShardedStep(
             self._step_shards, self._step_updates, parameters,
             self._gradients, shared.node.Get_size(), extra_inputs,
-            extra_updates, factored=list(self._factors or ()),
+            extra_updates, factored=OrderedDict(
+                (index, rest) for index, (_, _, rest)
+                in (self._factors or {}).items()),
             **self.algorithm.theano_func_kwargs)
 
     def _two_on_one_node(self):

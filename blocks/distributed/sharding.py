@@ -60,10 +60,10 @@ from collections import OrderedDict
 
 import numpy
 import pytensor
-from pytensor import tensor
+from pytensor import scalar, tensor
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
-from pytensor.graph.traversal import ancestors, graph_inputs
+from pytensor.graph.traversal import ancestors, applys_between, graph_inputs
 from pytensor.graph.replace import clone_replace
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
 from pytensor.tensor.math import Dot
@@ -274,6 +274,8 @@ class ShardedStep:
             for variable, view in zip(variables.variables, variables.views))
         self._shards = [(shard, shard.get_value(borrow=True))
                         for shard in shards.values()]
+        if not isinstance(factored, dict):
+            factored = dict.fromkeys(factored)
         self.factored = sorted(factored)
         #: The rows of each gradient this worker reads (all of a scalar's),
         #: then the rows of each factored one.
@@ -284,7 +286,7 @@ class ShardedStep:
                             for index in self.factored]
         inputs, total, values = reduced_step(updates, parameters, gradients,
                                              copies, replace=shards,
-                                             factored=self.factored)
+                                             factored=factored)
         step_updates = [(shards.get(variable, variable), value)
                         for (variable, _), value in zip(updates, values)]
         self._function = compile_function(
@@ -330,11 +332,12 @@ def reduced_step(updates, parameters, gradients, copies, replace=None,
         How many workers' gradients are summed (in rank order).
     replace : dict, optional
         More replacements in the new values.
-    factored : list of ints, optional
+    factored : list of ints, or dict, optional
         The gradients given as their factors (see :func:`gradient_factors`):
         two matrices ``A`` and ``B`` per worker and its share of the batch's
         examples ``w`` (a scalar), the gradient being the sum of the
-        workers' ``w * dot(A.T, B)``.
+        workers' ``w * dot(A.T, B)``, plus the gradient's remainder ``R``
+        where a dict maps the index to one (`replace` applies to it).
 
     Returns
     -------
@@ -354,6 +357,8 @@ def reduced_step(updates, parameters, gradients, copies, replace=None,
         gradients (every worker must apply the same step).
 
     """
+    if not isinstance(factored, dict):
+        factored = dict.fromkeys(factored)
     total = tensor.scalar('batch_examples', dtype='float64')
     reduced = []  # by copy, by gradient: the sum's terms and their inputs
     for copy in range(copies):
@@ -384,6 +389,9 @@ def reduced_step(updates, parameters, gradients, copies, replace=None,
             summed = summed + terms[index][0]
         if index not in factored:
             summed = summed / tensor.cast(total, gradient.dtype)
+        elif factored[index] is not None:
+            summed = summed + clone_replace(factored[index], replace=replace,
+                                            rebuild_strict=False)
         replacements[gradient] = summed
     values = clone_replace([value for _, value in updates],
                            replace=replacements, rebuild_strict=False)
@@ -409,31 +417,88 @@ def gradient_factors(parameters, gradients, plan, dtype):
     gradient of its output) summed over workers is the sum of their
     ``dot(A.T, B)``: the workers can exchange the factors (two matrices of
     a few rows each) rather than the gradient, and compute the rows of the
-    sum they update in their step. Only the parameters of `plan` (the
-    sharded step's) whose gradients have `dtype` qualify.
+    sum they update in their step. A gradient ``dot(A.T, B) + R`` where
+    ``R`` depends on the parameter alone, row by row (the gradient of an
+    L2 penalty in the cost), qualifies too: ``R`` is computed in the step.
+    Only the parameters of `plan` (the sharded step's) whose gradients have
+    `dtype` qualify.
 
     Returns
     -------
     OrderedDict
-        Index in `gradients` to the pair ``(A, B)``.
+        Index in `gradients` to the triple ``(A, B, R)`` (``R`` is
+        ``None`` for a bare product).
 
     """
     factors = OrderedDict()
     planned = set(plan)
     for index, (parameter, gradient) in enumerate(zip(parameters,
                                                       gradients)):
-        node = gradient.owner
-        if (parameter not in planned or node is None or
-                not isinstance(node.op, Dot) or gradient.ndim != 2 or
+        if (parameter not in planned or gradient.ndim != 2 or
                 gradient.dtype != dtype):
             continue
-        transposed, right = node.inputs
-        if (transposed.owner is None or right.ndim != 2 or
-                not isinstance(transposed.owner.op, DimShuffle) or
-                transposed.owner.op.new_order != (1, 0)):
+        terms = _terms(gradient)
+        products = [term for term in terms if _factors(term) is not None]
+        if len(products) != 1:
             continue
-        factors[index] = (transposed.owner.inputs[0], right)
+        rest = [_without_scalar_fills(term)
+                for term in terms if term is not products[0]]
+        shapes = {parameter: numpy.shape(parameter.get_value(borrow=True))}
+        for variable in graph_inputs(rest, blockers=[parameter]):
+            if (isinstance(variable, SharedVariable) and
+                    variable is not parameter and
+                    numpy.ndim(variable.get_value(borrow=True)) == 0):
+                shapes[variable] = ()
+        if not all(row_local(term, shapes[parameter], shapes)
+                   for term in rest):
+            continue
+        remainder = None
+        for term in rest:
+            remainder = term if remainder is None else remainder + term
+        factors[index] = _factors(products[0]) + (remainder,)
     return factors
+
+
+def _without_scalar_fills(variable):
+    """`variable` with ``fill(s, x)`` of a scalar ``s`` replaced by ``x``.
+
+    The gradients :func:`pytensor.grad` builds start from ``fill(cost,
+    1)``: the value does not depend on the cost, only the graph does (the
+    compiled function drops it). Without it, an L2 penalty's gradient is
+    seen to depend on the parameter alone.
+    """
+    replacements = {}
+    for node in applys_between(graph_inputs([variable]), [variable]):
+        if (isinstance(node.op, Elemwise) and
+                isinstance(node.op.scalar_op, scalar.Second) and
+                node.inputs[0].ndim == 0 and
+                node.inputs[1].type == node.outputs[0].type):
+            replacements[node.outputs[0]] = node.inputs[1]
+    if not replacements:
+        return variable
+    return clone_replace(variable, replace=replacements)
+
+
+def _terms(variable):
+    """The terms of a sum (of nested sums), or the variable alone."""
+    node = variable.owner
+    if (node is None or not isinstance(node.op, Elemwise) or
+            not isinstance(node.op.scalar_op, scalar.Add)):
+        return [variable]
+    return [term for input_ in node.inputs for term in _terms(input_)]
+
+
+def _factors(variable):
+    """``(A, B)`` where `variable` is ``dot(A.T, B)`` of matrices."""
+    node = variable.owner
+    if node is None or not isinstance(node.op, Dot):
+        return None
+    transposed, right = node.inputs
+    if (transposed.owner is None or right.ndim != 2 or
+            not isinstance(transposed.owner.op, DimShuffle) or
+            transposed.owner.op.new_order != (1, 0)):
+        return None
+    return transposed.owner.inputs[0], right
 
 
 class SharedFactors:

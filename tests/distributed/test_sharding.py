@@ -14,11 +14,13 @@ from blocks.distributed.sharding import (SharedFactors, ShardedStep,
 from blocks.utils import compile_function, shared_floatx
 
 
-def algorithm(step_rule):
+def algorithm(step_rule, l2=0):
     W = shared_floatx(numpy.linspace(-1, 1, 15).reshape(5, 3), name='W')
     b = shared_floatx([0.5, -0.25, 0.125], name='b')
     x = tensor.matrix('x')
     cost = ((tensor.tanh(x.dot(W) + b)) ** 2).mean()
+    if l2:
+        cost = cost + l2 * (W ** 2).sum()
     return GradientDescent(cost=cost, parameters=[W, b], step_rule=step_rule)
 
 
@@ -183,8 +185,18 @@ def test_dense_layers_gradients_are_found_as_factors():
     plan = shard_plan(descent.updates, parameters, gradients)
     factors = gradient_factors(parameters, gradients, plan, 'float64')
     assert list(factors) == [0]  # W's; b's gradient is a sum
-    left, right = factors[0]
-    assert left.name == 'x' and right.ndim == 2
+    left, right, rest = factors[0]
+    assert left.name == 'x' and right.ndim == 2 and rest is None
+    # With an L2 penalty in the cost, the rest of W's gradient is its own.
+    descent = algorithm(Scale(0.1), l2=0.5)
+    gradients = [descent.gradients[parameter]
+                 for parameter in descent.parameters]
+    factors = gradient_factors(descent.parameters, gradients,
+                               descent.parameters, 'float64')
+    left, right, rest = factors[0]
+    assert left.name == 'x'
+    W = descent.parameters[0]
+    assert numpy.allclose(rest.eval(), W.get_value())
     assert not gradient_factors(parameters, gradients, plan, 'float32')
     assert not gradient_factors(parameters, gradients, plan[1:], 'float64')
     # A weight matrix used twice has a sum of products for gradient.
@@ -217,25 +229,32 @@ def test_shared_factors_grow_and_round_trip(comm_self):
 
 
 @pytest.mark.parametrize('mode', ['FAST_COMPILE', 'CVM'])
-@pytest.mark.parametrize('step_rule', [Scale(0.1), Adam(learning_rate=0.01)])
+@pytest.mark.parametrize('step_rule, l2', [
+    (Scale(0.1), 0), (Adam(learning_rate=0.01), 0), (Scale(0.1), 0.25)])
 def test_factored_rows_equal_the_whole_step(comm_self, monkeypatch, mode,
-                                            step_rule):
+                                            step_rule, l2):
     # In the C VM, Scale's step is an in-place Gemm per worker.
     monkeypatch.setenv('BLOCKS_COMPILE_MODE', mode)
-    descent = algorithm(step_rule)
+    descent = algorithm(step_rule, l2)
+    parameters = descent.parameters
+    gradients = [descent.gradients[parameter] for parameter in parameters]
+    factored = {index: rest for index, (_, _, rest) in gradient_factors(
+        parameters, gradients, parameters, 'float64').items()}
+    assert list(factored) == [0]
     rng = numpy.random.RandomState(2)
     examples = [3., 4.]
     factors = [[(rng.normal(size=(int(count), 5)),
                  rng.normal(size=(int(count), 3)))] for count in examples]
     biases = [[rng.normal(size=3)] for _ in examples]
     # The whole step on the gradients the workers would have sent, each
-    # weighted by its examples.
-    segments = [[count * left.T.dot(right), bias]
+    # weighted by its examples (the penalty's 2 * l2 * W included).
+    penalty = 2 * l2 * parameters[0].get_value()
+    segments = [[count * (left.T.dot(right) + penalty), bias]
                 for count, [(left, right)], [bias]
                 in zip(examples, factors, biases)]
 
     def run_worker(window):
-        sharded_step(descent, window, factored=[0])(
+        sharded_step(descent, window, factored=factored)(
             biases, 7., factors=list(zip(factors, examples)))
     expected, actual = whole_and_sharded(comm_self, descent, segments,
                                          run_worker)
