@@ -15,8 +15,9 @@ workers on a quiet two-core machine the run took 5.6 s (with a warm compile
 cache), 0.44 s of it training the epoch, as long as one process takes
 (0.45 s, ``examples/mnist.py``): this MLP (784-100-10) is too small for two
 workers to pay off; ``benchmarks/distributed.py`` trains a larger one
-(784-1024-1024-10) 1.8 times as fast on two workers. Only rank 0 prints, shows the progress bar and writes the
-checkpoint; resume with ``mpiexec -n 2 blocks-continue CHECKPOINT``.
+(784-1024-1024-10) 1.8 times as fast on two workers. Only rank 0 prints,
+shows the progress bar and writes the checkpoint; resume with
+``mpiexec -n 2 blocks-continue CHECKPOINT``.
 
 Run ``python examples/mnist_distributed.py --help`` for the options.
 """
