@@ -117,6 +117,12 @@ class DataParallel(TrainingAlgorithm):
     at exit. They are never pickled: an unpickled algorithm allocates them
     again at its first batch, for the workers it then runs on.
 
+    Two workers on one machine share the step rule where it is row-local
+    (:attr:`shard_step`): the parameters and the step rule's buffers then
+    live once, in shared memory, each worker updating half of their rows;
+    and the gradients of dense layers' weights travel as their factors
+    (:attr:`exchange_factors`). See :mod:`blocks.distributed.sharding`.
+
     Examples
     --------
     Nothing talks to MPI before :meth:`initialize`:
