@@ -45,6 +45,7 @@ from pytensor.graph.op import Op
 from pytensor.scalar import upcast
 
 from blocks.compile.pytensor_internals import infer_shape_method
+from blocks.ops import direct
 from blocks.ops.im2col import col2im, im2col
 from blocks.ops.scratch import scratch
 
@@ -422,6 +423,17 @@ class Conv2dGradInputs(_ConvOp):
                                  output_grad.shape[1], filters.shape[0]))
         batch = output_grad.shape[0]
         channels = filters.shape[1] * self.num_groups
+        dtype = numpy.result_type(filters, output_grad)
+        if direct.applies(dtype, channels, self._padding(kernel_size),
+                          self.subsample, self.filter_dilation,
+                          self.num_groups):
+            applied = filters[:, :, ::-1, ::-1] if self.filter_flip \
+                else filters
+            outputs[0][0] = numpy.asarray(direct.conv2d_grad_inputs(
+                applied.transpose(2, 3, 0, 1).astype(dtype, copy=False),
+                output_grad.astype(dtype, copy=False), (height, width)),
+                dtype=node.outputs[0].dtype)
+            return
         filter_matrix = self._filter_matrix(filters).transpose(0, 2, 1)
         gradient_matrix = self._output_gradient_matrix(output_grad)
         dtype = numpy.result_type(filter_matrix, gradient_matrix)
