@@ -11,10 +11,10 @@ on random MNIST-sized examples, one thread per process:
   256 (the same work per process: examples per second should double, less
   the reduction), with its default engine (``reduction='auto'``: shared
   memory on one machine, the sum and the step rule shared by the two
-  workers, see :mod:`blocks.distributed.sharding`); the note gives the engine, the ratio of examples
-  per second to one process, the share of a step spent in the reduction of
-  the gradients (a worker's wall time inside it, waiting for the other
-  included), its bandwidth (bytes of the buffer per second) next to
+  workers, see :mod:`blocks.distributed.sharding`); the note gives the
+  engine, the ratio of examples per second to one process, the share of
+  a step spent in the reduction of the gradients (a worker's wall time
+  inside it, waiting for the other included), its bandwidth (bytes of the buffer per second) next to
   ``MPI_Allreduce`` of a buffer of the same size alone, and the breakdown
   of a worker's step (gradient function, reduction, step function, the
   rest: Python, copies, the barrier that ends a sharded step);

@@ -63,3 +63,28 @@ def test_strides_in_elements():
     assert c_kernels.strides_in_elements(array) == (12, 3)
     misaligned = numpy.zeros(9, dtype='uint8')[1:].view('float64')
     assert c_kernels.strides_in_elements(misaligned) == (1,)
+
+
+TYPED_SOURCE = '''
+extern "C" double first_float(const float *values) { return values[0]; }
+extern "C" double first_double(const double *values) { return values[0]; }
+'''
+
+
+@needs_compiler
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_typed_kernels_are_chosen_by_dtype(dtype):
+    first = c_kernels.typed_kernel('test_typed', TYPED_SOURCE, 'first', dtype,
+                                   restype=ctypes.c_double)
+    values = numpy.array([2.5, 1.], dtype)
+    assert first(c_kernels.pointer(values)) == 2.5
+    assert c_kernels.typed_kernel('test_typed', TYPED_SOURCE, 'first',
+                                  dtype) is first
+
+
+def test_typed_kernels_exist_for_floats_only(monkeypatch):
+    assert c_kernels.typed_kernel('test_typed', TYPED_SOURCE, 'first',
+                                  'int64') is None
+    monkeypatch.setenv(c_kernels.ENVIRONMENT_VARIABLE, '0')
+    assert c_kernels.typed_kernel('test_typed', TYPED_SOURCE, 'first',
+                                  'float64') is None

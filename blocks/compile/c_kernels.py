@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 
+import numpy
 import pytensor
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,48 @@ def load_kernels(name, source):
             library = None
         _loaded[key] = library
         return library
+
+
+#: The C type of each dtype kernels are written for (the suffix of their
+#: functions' names in :func:`typed_kernel`).
+C_TYPES = {numpy.dtype('float32'): 'float', numpy.dtype('float64'): 'double'}
+
+_functions = {}
+
+
+def typed_kernel(name, source, function, dtype, restype=None):
+    """The function ``{function}_{C type of dtype}`` of a kernel library.
+
+    Parameters
+    ----------
+    name, source
+        As for :func:`load_kernels`.
+    function : str
+        The function's name without its type suffix (``'im2col'`` for
+        ``im2col_float`` and ``im2col_double``).
+    dtype : str or numpy.dtype
+    restype : ctypes type, optional
+        What the function returns (``None``: nothing).
+
+    Returns
+    -------
+    ctypes function or None
+        ``None`` for a dtype without a C type in :data:`C_TYPES`, or when
+        :func:`load_kernels` gives no library.
+
+    """
+    suffix = C_TYPES.get(numpy.dtype(dtype))
+    if suffix is None or not enabled():
+        return None
+    key = (name, function, suffix)
+    if key not in _functions:
+        library = load_kernels(name, source)
+        found = None
+        if library is not None:
+            found = getattr(library, '{}_{}'.format(function, suffix))
+            found.restype = restype
+        _functions[key] = found
+    return _functions[key]
 
 
 def _build(name, key, source):

@@ -578,12 +578,8 @@ class DataParallel(TrainingAlgorithm):
             pack_extras(fused.buffer, fused.offsets[reduced:], self._summed,
                         self._extra_reductions, news, olds, examples)
         if self._factor_window is not None:
-            parameters = self.algorithm.parameters
             self._factor_window.write(
-                [tuple(numpy.zeros((0, parameters[index].get_value(
-                    borrow=True).shape[axis]), fused.dtype)
-                       for axis in (0, 1)) for index in self._factors]
-                if outputs is None else
+                None if outputs is None else
                 list(zip(outputs[reduced:reduced + 2 * factored:2],
                          outputs[reduced + 1:reduced + 2 * factored:2])),
                 examples)

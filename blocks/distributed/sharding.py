@@ -259,6 +259,8 @@ class ShardedStep:
         How many workers' gradients are summed.
     extra_inputs, extra_updates : lists, optional
         More inputs, and updates of private variables, applied as they are.
+    factored : list of ints, or dict, optional
+        The gradients given as factors, as for :func:`reduced_step`.
     \*\*kwargs
         Passed to :func:`~blocks.utils.compile_function`.
 
@@ -360,9 +362,9 @@ def reduced_step(updates, parameters, gradients, copies, replace=None,
     if not isinstance(factored, dict):
         factored = dict.fromkeys(factored)
     total = tensor.scalar('batch_examples', dtype='float64')
-    reduced = []  # by copy, by gradient: the sum's terms and their inputs
+    reduced = []  # by copy: the terms of each gradient, and the inputs
     for copy in range(copies):
-        terms, factors = [], []
+        terms, own, factors = [], [], []
         share = tensor.scalar('share_{}'.format(copy), dtype='float64')
         for index, (parameter, gradient) in enumerate(zip(parameters,
                                                           gradients)):
@@ -374,19 +376,20 @@ def reduced_step(updates, parameters, gradients, copies, replace=None,
                 factors.extend([left, right])
                 # Weighted here, so that the step's matrix products
                 # (Gemm) take the weight and the learning rate as theirs.
-                terms.append((tensor.dot(left.T, right) *
-                              tensor.cast(share, gradient.dtype), []))
+                terms.append(tensor.dot(left.T, right) *
+                             tensor.cast(share, gradient.dtype))
             else:
                 term = tensor.TensorType(gradient.dtype,
                                          shape=(None,) * gradient.ndim)(
                     'reduced_' + name)
-                terms.append((term, [term]))
-        reduced.append((terms, factors + ([share] if factors else [])))
+                own.append(term)
+                terms.append(term)
+        reduced.append((terms, own + factors + ([share] if factors else [])))
     replacements = OrderedDict(replace or {})
     for index, gradient in enumerate(gradients):
-        summed = reduced[0][0][index][0]
+        summed = reduced[0][0][index]
         for terms, _ in reduced[1:]:
-            summed = summed + terms[index][0]
+            summed = summed + terms[index]
         if index not in factored:
             summed = summed / tensor.cast(total, gradient.dtype)
         elif factored[index] is not None:
@@ -395,8 +398,8 @@ def reduced_step(updates, parameters, gradients, copies, replace=None,
         replacements[gradient] = summed
     values = clone_replace([value for _, value in updates],
                            replace=replacements, rebuild_strict=False)
-    inputs = [variable for terms, factors in reduced
-              for variable in sum((own for _, own in terms), []) + factors]
+    inputs = [variable for _, copy_inputs in reduced
+              for variable in copy_inputs]
     known = set(inputs)
     leftover = [variable for variable in graph_inputs(values)
                 if variable not in known and variable is not total and
@@ -444,19 +447,22 @@ def gradient_factors(parameters, gradients, plan, dtype):
         rest = [_without_scalar_fills(term)
                 for term in terms if term is not products[0]]
         shapes = {parameter: numpy.shape(parameter.get_value(borrow=True))}
-        for variable in graph_inputs(rest, blockers=[parameter]):
-            if (isinstance(variable, SharedVariable) and
-                    variable is not parameter and
-                    numpy.ndim(variable.get_value(borrow=True)) == 0):
-                shapes[variable] = ()
+        _add_scalar_shared(shapes, rest)
         if not all(row_local(term, shapes[parameter], shapes)
                    for term in rest):
             continue
-        remainder = None
-        for term in rest:
-            remainder = term if remainder is None else remainder + term
+        remainder = sum(rest[1:], rest[0]) if rest else None
         factors[index] = _factors(products[0]) + (remainder,)
     return factors
+
+
+def _add_scalar_shared(shapes, values):
+    """Add to `shapes` the scalar shared variables `values` read (learning
+    rates, decay rates), beyond the inputs `shapes` already holds."""
+    for variable in graph_inputs(values, blockers=list(shapes)):
+        if (isinstance(variable, SharedVariable) and variable not in shapes
+                and numpy.ndim(variable.get_value(borrow=True)) == 0):
+            shapes[variable] = ()
 
 
 def _without_scalar_fills(variable):
@@ -546,7 +552,13 @@ class SharedFactors:
                           for rank in range(self.node.Get_size())]
 
     def write(self, factors, examples):
-        """Copy this rank's factors (a list of pairs) in (collective)."""
+        """Copy this rank's factors (a list of pairs) in (collective).
+
+        ``None`` for a rank without examples: no rows.
+        """
+        if factors is None:
+            factors = [(numpy.zeros((0, left)), numpy.zeros((0, right)))
+                       for left, right in self.widths]
         rows = [numpy.shape(left)[0] for left, _ in factors]
         needed = self.node.allreduce(max(rows + [0]), op=require_mpi().MAX)
         if needed > self.capacity or self._window is None:
@@ -614,11 +626,7 @@ def shard_plan(updates, parameters, gradients):
               for variable, _ in updates}
     for parameter, gradient in zip(parameters, gradients):
         shapes[gradient] = numpy.shape(parameter.get_value(borrow=True))
-    values = [value for _, value in updates]
-    for variable in graph_inputs(values, blockers=list(shapes)):
-        if (isinstance(variable, SharedVariable) and variable not in shapes
-                and numpy.ndim(variable.get_value(borrow=True)) == 0):
-            shapes[variable] = ()
+    _add_scalar_shared(shapes, [value for _, value in updates])
     for variable, value in updates:
         if not row_local(value, shapes[variable], shapes):
             return None

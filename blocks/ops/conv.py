@@ -436,7 +436,6 @@ class Conv2dGradInputs(_ConvOp):
             return
         filter_matrix = self._filter_matrix(filters).transpose(0, 2, 1)
         gradient_matrix = self._output_gradient_matrix(output_grad)
-        dtype = numpy.result_type(filter_matrix, gradient_matrix)
         gradient = numpy.empty((batch, channels, height, width), dtype)
         # A few images at a time: their columns stay in the cache between
         # the product and col2im.

@@ -18,7 +18,7 @@ import ctypes
 
 import numpy
 
-from blocks.compile.c_kernels import enabled, load_kernels, pointer
+from blocks.compile.c_kernels import C_TYPES, pointer, typed_kernel
 
 _SOURCE = r'''
 // Multiplications and additions fused, as the BLAS products it replaces
@@ -131,32 +131,17 @@ int grad_inputs_double(const double *g, const double *w, double *out,
 }
 '''
 
-_KERNEL_DTYPES = {numpy.dtype('float32'): 'float',
-                  numpy.dtype('float64'): 'double'}
-_kernels = None
-
 
 def _kernel(dtype):
     """The C kernel for `dtype`, or None."""
-    global _kernels
-    suffix = _KERNEL_DTYPES.get(numpy.dtype(dtype))
-    if suffix is None or not enabled():
-        return None
-    if _kernels is None:
-        library = load_kernels('blocks_direct_conv', _SOURCE)
-        _kernels = {}
-        if library is not None:
-            for name in ('grad_inputs_float', 'grad_inputs_double'):
-                function = getattr(library, name)
-                function.restype = ctypes.c_int
-                _kernels[name] = function
-    return _kernels.get('grad_inputs_' + suffix)
+    return typed_kernel('blocks_direct_conv', _SOURCE, 'grad_inputs', dtype,
+                        restype=ctypes.c_int)
 
 
 def applies(dtype, channels, padding, subsample, filter_dilation, groups):
     """Whether :func:`conv2d_grad_inputs` handles this convolution."""
     lanes = 64 // numpy.dtype(dtype).itemsize
-    return (numpy.dtype(dtype) in _KERNEL_DTYPES and groups == 1 and
+    return (numpy.dtype(dtype) in C_TYPES and groups == 1 and
             tuple(subsample) == (1, 1) and
             tuple(filter_dilation) == (1, 1) and
             all(before == after == 0 for before, after in padding) and

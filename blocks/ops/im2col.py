@@ -16,8 +16,8 @@ import ctypes
 
 import numpy
 
-from blocks.compile.c_kernels import (enabled, load_kernels, pointer,
-                                      strides_in_elements)
+from blocks.compile.c_kernels import (pointer, strides_in_elements,
+                                      typed_kernel)
 
 _SOURCE = r'''
 #include <cstring>
@@ -169,27 +169,9 @@ class _Geometry(ctypes.Structure):
         'dil_rows', 'dil_cols')]
 
 
-_KERNEL_DTYPES = {numpy.dtype('float32'): 'float',
-                  numpy.dtype('float64'): 'double'}
-_kernels = None
-
-
 def _kernel(kind, dtype):
     """The C kernel ``kind`` ('im2col' or 'col2im') for `dtype`, or None."""
-    global _kernels
-    suffix = _KERNEL_DTYPES.get(numpy.dtype(dtype))
-    if suffix is None or not enabled():
-        return None
-    if _kernels is None:
-        library = load_kernels('blocks_im2col', _SOURCE)
-        _kernels = {}
-        if library is not None:
-            for name in ('im2col_float', 'im2col_double', 'col2im_float',
-                         'col2im_double'):
-                function = getattr(library, name)
-                function.restype = None
-                _kernels[name] = function
-    return _kernels.get('{}_{}'.format(kind, suffix))
+    return typed_kernel('blocks_im2col', _SOURCE, kind, dtype)
 
 
 def _geometry(image_shape, kernel_size, output_size, padding, subsample,
